@@ -1,0 +1,32 @@
+# Motif: two commands on a fresh machine.
+#   make demo   set everything up, then write a demo pack for the default prompt into ./out/
+#   make test   set everything up, then run the linters and the whole test suite
+PY := .venv/bin/python
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+
+.PHONY: setup demo test lint pytest bench proto clean
+
+setup:
+	@bash scripts/setup.sh
+
+demo: setup
+	$(PY) -m engine_server.cli generate --out out
+
+test: setup lint pytest
+
+lint:
+	$(PY) -m ruff check .
+	$(PY) -m mypy engine_server
+
+pytest:
+	$(PY) -m pytest -q
+
+bench: setup
+	$(PY) bench/run_all.py
+
+proto:
+	$(PY) scripts/gen_proto.py
+
+clean:
+	rm -rf out dist build .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,261 @@
+"""The `motif` command line: serve, generate, encode, packs, doctor.
+
+`generate` runs in-process unless --server names a running engine; either way it shows a progress
+bar and ends with the pack copied to --out and a line per file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from engine_server.errors import MotifError
+
+DEFAULT_PROMPT = "abandoned cyberpunk marketplace at dusk with rain"
+
+
+def _seed(text: str) -> int:
+    from engine_server.latent import SEED_MAX
+
+    try:
+        value = int(text, 10)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"the seed must be a whole number from 0 to {SEED_MAX}; got {text!r}") from None
+    if not 0 <= value <= SEED_MAX:
+        raise argparse.ArgumentTypeError(f"the seed must be between 0 and {SEED_MAX}; got {value}")
+    return value
+
+
+def _pin(text: str) -> tuple[str, Any]:
+    name, sep, raw = text.partition("=")
+    if not sep or not name:
+        raise argparse.ArgumentTypeError(f"a pin looks like FIELD=VALUE (e.g. tempo_bpm=90); got {text!r}")
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError:
+        value = raw  # bare words such as mode=minor
+    return name.strip(), value
+
+
+def _json_object(text: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise argparse.ArgumentTypeError(f"not valid JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise argparse.ArgumentTypeError("expected a JSON object")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="motif", description="One prompt -> a coherent asset pack.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("serve", help="run the gRPC engine")
+    s.add_argument("--address", default=os.environ.get("MOTIF_ADDRESS", "127.0.0.1:50051"))
+    s.add_argument("--token", default=os.environ.get("MOTIF_TOKEN"), help="require this bearer token")
+    s.add_argument("--workers", type=int, default=1, help="decoder worker processes")
+    s.add_argument("--store", type=Path, help="pack store folder (default: user data dir)")
+
+    g = sub.add_parser("generate", help="make a pack from a prompt")
+    g.add_argument("prompt", nargs="?", help=f"text prompt (default: {DEFAULT_PROMPT!r})")
+    g.add_argument("--seed", type=_seed, default=0)
+    g.add_argument("--only", default="", help="comma-separated decoders, e.g. mesh,music")
+    g.add_argument("--quality", choices=("draft", "final"), default="draft")
+    g.add_argument("--pin", type=_pin, action="append", default=[], help="FIELD=VALUE, used as given")
+    g.add_argument("--options", type=_json_object, default={}, help='per-decoder options, e.g. {"music": {"bars": 16}}')
+    g.add_argument("--latent-json", type=_json_object, help="a full latent instead of a prompt")
+    g.add_argument("--out", type=Path, default=Path("out"), help="copy the pack here (default ./out)")
+    g.add_argument("--server", help="HOST:PORT of a running engine (default: run in-process)")
+    g.add_argument("--token", default=os.environ.get("MOTIF_TOKEN"))
+    g.add_argument("--store", type=Path)
+
+    e = sub.add_parser("encode", help="show the latent for a prompt")
+    e.add_argument("prompt")
+    e.add_argument("--seed", type=_seed, default=0)
+    e.add_argument("--pin", type=_pin, action="append", default=[])
+    e.add_argument("--json", action="store_true", help="print JSON (with the embedding)")
+
+    k = sub.add_parser("packs", help="list packs in the store")
+    k.add_argument("--server")
+    k.add_argument("--token", default=os.environ.get("MOTIF_TOKEN"))
+    k.add_argument("--store", type=Path)
+    k.add_argument("--limit", type=int, default=0)
+
+    sub.add_parser("doctor", help="check every dependency and say how to fix what is missing")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(_COMMANDS[args.command](args) or 0)
+    except MotifError as exc:
+        print(f"motif {args.command}: {exc.message}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"motif {args.command}: interrupted; nothing was written to the store.", file=sys.stderr)
+        return 130
+
+
+# ---------------------------------------------------------------- commands
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import logging
+
+    from engine_server.server import Engine
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    engine = Engine(args.address, store_root=args.store, token=args.token, workers=args.workers).start()
+    print(f"motif engine listening on {engine.address} (store: {engine.store.root})", flush=True)
+    engine.wait()
+    return 0
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    prompt = None if args.latent_json else (args.prompt or DEFAULT_PROMPT)
+    decoders = [d for d in args.only.split(",") if d.strip()]
+    pins = dict(args.pin)
+    bar = tqdm(total=1000, unit="‰", bar_format="{l_bar}{bar}| {elapsed} {postfix}", file=sys.stderr)
+
+    def show(fraction: float, message: str) -> None:
+        bar.n = int(fraction * 1000)
+        bar.set_description_str(message[:48].ljust(48))
+        bar.refresh()
+
+    if args.server:
+        manifest, pack_dir = _generate_remote(args, prompt, decoders, pins, show)
+    else:
+        manifest, pack_dir = _generate_local(args, prompt, decoders, pins, show)
+    show(1.0, "done")
+    bar.close()
+    print(f"pack {manifest['pack_id']} -> {pack_dir}")
+    for a in manifest["assets"]:
+        print(f"  {a['role']:<7} {pack_dir / a['path']}  ({a['bytes']:,} bytes)")
+    print(f"  manifest {pack_dir / 'pack.json'}")
+    return 0
+
+
+def _generate_local(args: argparse.Namespace, prompt: str | None, decoders: list[str], pins: dict[str, Any],
+                    show: Any) -> tuple[dict[str, Any], Path]:
+    from engine_server import config, pipeline
+    from engine_server.encoder import get_encoder
+    from engine_server.store import PackStore
+
+    store = PackStore(args.store or config.store_dir())
+    spec = pipeline.JobSpec(prompt=prompt, latent=args.latent_json, pins=pins, seed=args.seed, decoders=decoders,
+                            quality=args.quality, options=args.options)
+    show(0.0, "encoding")
+    job = pipeline.prepare(spec, get_encoder() if prompt is not None else None)
+    if store.exists(job.pack_id):
+        manifest = store.get(job.pack_id)
+    else:
+        with store.staging() as staging:
+            files = pipeline.run_decoders(job, staging, lambda stage, f, m: show(f, m), lambda: False)
+            show(1.0, "saving the pack")
+            manifest = pipeline.commit(store, job, staging, files)
+    return manifest, store.export(job.pack_id, args.out)
+
+
+def _generate_remote(args: argparse.Namespace, prompt: str | None, decoders: list[str], pins: dict[str, Any],
+                     show: Any) -> tuple[dict[str, Any], Path]:
+    from engine_server.client import EngineError, MotifClient
+
+    with MotifClient(args.server, token=args.token) as client:
+        try:
+            manifest: dict[str, Any] = {}
+            for ev in client.generate(prompt, latent=args.latent_json, seed=args.seed, pins=pins, decoders=decoders,
+                                      quality=args.quality, options=args.options):
+                if ev.kind == "queued":
+                    show(0.0, f"queued (position {ev.position})")
+                elif ev.kind == "progress":
+                    show(ev.fraction, ev.message)
+                elif ev.kind == "done":
+                    manifest = dict(ev.manifest)
+            show(1.0, "downloading")
+            pack_dir, manifest = client.download_pack(manifest["pack_id"], args.out)
+        except EngineError as exc:
+            raise MotifError(f"{exc.message} [{exc.code}]") from None
+    return manifest, pack_dir
+
+
+def cmd_encode(args: argparse.Namespace) -> int:
+    from engine_server.encoder import get_encoder
+    from engine_server.pipeline import check_prompt
+
+    latent = get_encoder().encode(check_prompt(args.prompt), args.seed)
+    if args.pin:
+        latent = latent.with_fields(dict(args.pin))
+    data = latent.to_dict()
+    if args.json:
+        print(json.dumps(data, indent=1))
+        return 0
+    data.pop("embedding")
+    for name, value in data.items():
+        if name == "palette":
+            value = " ".join(f"{s['color']}:{s['weight']:.2f}" for s in value)
+        elif name == "instruments":
+            value = " ".join(f"{k}:{v:.2f}" for k, v in sorted(value.items(), key=lambda kv: -kv[1]) if v >= 0.05)
+        print(f"{name:>18}  {value}")
+    return 0
+
+
+def cmd_packs(args: argparse.Namespace) -> int:
+    import time
+
+    if args.server:
+        from engine_server.client import EngineError, MotifClient
+
+        with MotifClient(args.server, token=args.token) as client:
+            try:
+                rows = client.list_packs(args.limit)
+            except EngineError as exc:
+                raise MotifError(f"{exc.message} [{exc.code}]") from None
+    else:
+        from engine_server import config
+        from engine_server.store import PackStore
+
+        store = PackStore(args.store or config.store_dir())
+        rows = [{"pack_id": m["pack_id"], "prompt": m["request"].get("prompt", "(latent)"), "seed": m["seed"],
+                 "created_unix": t, "asset_count": len(m["assets"])} for m, t in store.list()]
+        rows = rows[: args.limit] if args.limit else rows
+    if not rows:
+        print("no packs yet: try `motif generate`")
+    for r in rows:
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(r["created_unix"]))
+        print(f"{r['pack_id']}  {when}  seed {r['seed']:<10} {r['asset_count']:>3} files  {r['prompt']}")
+    return 0
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from engine_server.doctor import run_checks
+
+    ok = True
+    for check in run_checks():
+        mark = "ok " if check.ok else ("-- " if check.optional else "ERR")
+        print(f"[{mark}] {check.name}: {check.detail}")
+        if not check.ok and check.fix:
+            print(f"      fix: {check.fix}")
+        ok &= check.ok or check.optional
+    print("all required checks passed" if ok else "some required checks failed (see 'fix' lines)")
+    return 0 if ok else 1
+
+
+_COMMANDS = {
+    "serve": cmd_serve,
+    "generate": cmd_generate,
+    "encode": cmd_encode,
+    "packs": cmd_packs,
+    "doctor": cmd_doctor,
+}
+
+if __name__ == "__main__":
+    sys.exit(main())

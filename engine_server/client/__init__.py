@@ -1,0 +1,8 @@
+"""Motif client library: the one module all plugins vendor (see scripts/vendor_client.py).
+
+Only grpcio, protobuf and the generated stubs in `motif_pb/`; no engine imports.
+"""
+
+from .client import DEFAULT_ADDRESS, EngineError, Event, MotifClient
+
+__all__ = ["DEFAULT_ADDRESS", "EngineError", "Event", "MotifClient"]

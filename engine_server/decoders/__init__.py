@@ -1,0 +1,1 @@
+"""Decoders: latent + seed -> standard files. See base.py for the interface."""

@@ -1,0 +1,220 @@
+"""Prompt -> latent -> decoders -> pack: the steps of one job, shared by the server and the CLI.
+
+`prepare` validates everything and fixes the recipe (latent, decoders, pack id) before any work;
+`run_decoders` does the heavy part (in a worker process under the server); `commit` publishes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shlex
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from engine_server import __version__
+from engine_server.decoders import registry
+from engine_server.decoders.base import QUALITIES, Asset, DecodeContext, DecodeRequest
+from engine_server.errors import InvalidArgument
+from engine_server.latent import FIELDS, SEED_MAX, Latent
+from engine_server.store import PackStore, StagedFile, canonical_json
+
+SCHEMA = "motif.pack/1"
+MAX_PROMPT_CHARS = 2000
+MAX_OPTIONS_BYTES = 16 * 1024 * 1024  # options may carry a melody MIDI or a sketch
+IPTC_ALGORITHMIC = "http://cv.iptc.org/newscodes/digitalsourcetype/algorithmicMedia"
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """A generate request, normalised: what the user asked for, nothing derived yet."""
+
+    prompt: str | None = None
+    latent: Mapping[str, Any] | None = None
+    pins: Mapping[str, Any] = field(default_factory=dict)
+    seed: int = 0
+    decoders: Sequence[str] = ()
+    quality: str = "draft"
+    options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PreparedJob:
+    """A validated recipe: everything a worker needs, and the identity of the pack it makes."""
+
+    pack_id: str
+    latent: Latent
+    seed: int
+    quality: str
+    decoders: tuple[str, ...]
+    options: Mapping[str, Mapping[str, Any]]
+    request_record: Mapping[str, Any]
+    model_versions: Mapping[str, str]
+    estimated_seconds: float
+
+
+class LatentSource:
+    """What `prepare` needs from the encoder (a protocol, so tests and the CLI can share it)."""
+
+    def encode(self, prompt: str, seed: int) -> Latent:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    @property
+    def versions(self) -> Mapping[str, str]:  # pragma: no cover - interface
+        raise NotImplementedError
+
+
+def check_seed(seed: Any) -> int:
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise InvalidArgument(f"The seed must be a whole number from 0 to {SEED_MAX}; got {seed!r}.")
+    if not 0 <= seed <= SEED_MAX:
+        raise InvalidArgument(f"The seed must be between 0 and {SEED_MAX}; got {seed}.")
+    return seed
+
+
+def check_prompt(prompt: str) -> str:
+    text = prompt.strip()
+    if not text:
+        raise InvalidArgument("The prompt is empty: describe a place, a mood or a scene, e.g. 'rainy harbour at dawn'.")
+    if len(prompt) > MAX_PROMPT_CHARS:
+        raise InvalidArgument(
+            f"The prompt is {len(prompt):,} characters long; the limit is {MAX_PROMPT_CHARS:,}. "
+            "Shorten it to the essentials of the scene."
+        )
+    return text
+
+
+def prepare(spec: JobSpec, encoder: LatentSource | None) -> PreparedJob:
+    """Validate the request and fix its recipe. Raises InvalidArgument before any work."""
+    seed = check_seed(spec.seed)
+    if spec.quality not in QUALITIES:
+        raise InvalidArgument(f"quality must be one of {', '.join(QUALITIES)}; got {spec.quality!r}.")
+    if (spec.prompt is None) == (spec.latent is None):
+        raise InvalidArgument("Give either a prompt or a full latent, not both and not neither.")
+    prompt = check_prompt(spec.prompt) if spec.prompt is not None else None
+    unknown_pins = set(spec.pins) - set(FIELDS)
+    if unknown_pins:
+        raise InvalidArgument(
+            f"Cannot pin unknown latent field(s): {', '.join(sorted(unknown_pins))}. Known: {', '.join(FIELDS)}."
+        )
+    decoders = registry.resolve(spec.decoders)
+    names = tuple(d.name for d in decoders)
+    unknown_opts = set(spec.options) - set(registry.names())
+    if unknown_opts:
+        raise InvalidArgument(
+            f"Options given for unknown decoder(s): {', '.join(sorted(unknown_opts))}. "
+            f"Available: {', '.join(registry.names())}."
+        )
+    for name, opts in spec.options.items():
+        if not isinstance(opts, Mapping):
+            raise InvalidArgument(f"Options for decoder {name!r} must be a JSON object.")
+
+    versions: dict[str, str] = {}
+    if prompt is not None:
+        if encoder is None:
+            raise InvalidArgument("This engine has no encoder; send a full latent instead of a prompt.")
+        latent = encoder.encode(prompt, seed)
+        versions.update(encoder.versions)
+        source: dict[str, Any] = {"prompt": prompt}
+    else:
+        assert spec.latent is not None
+        latent = Latent.from_dict({**spec.latent, "seed": seed})
+        source = {"latent": latent.to_dict()}
+    if spec.pins:
+        latent = latent.with_fields(spec.pins)
+    latent = latent.with_fields({"seed": seed})
+
+    requests = {}
+    estimate = 0.0
+    for d in decoders:
+        req = DecodeRequest(latent=latent, seed=seed, quality=spec.quality, options=dict(spec.options.get(d.name, {})))
+        d.validate(req)
+        requests[d.name] = req
+        estimate += d.estimate_seconds(req)
+
+    final = latent.to_dict()
+    record = {
+        **source,
+        "pins": {k: final[k] for k in sorted(spec.pins)},
+        "decoders": list(names),
+        "quality": spec.quality,
+        "options": {k: dict(v) for k, v in sorted(spec.options.items()) if k in names},
+    }
+    identity = {"schema": SCHEMA, "engine": __version__, "models": versions, "request": record, "seed": seed}
+    pack_id = hashlib.sha256(canonical_json(identity).encode()).hexdigest()[:24]
+    return PreparedJob(pack_id, latent, seed, spec.quality, names, record["options"], record, versions, estimate)
+
+
+def replay_command(job: PreparedJob) -> str:
+    """A shell command that makes the same pack again."""
+    parts = ["motif", "generate"]
+    rec = job.request_record
+    if "prompt" in rec:
+        parts.append(rec["prompt"])
+    else:
+        parts += ["--latent-json", json.dumps(rec["latent"], sort_keys=True)]
+    parts += ["--seed", str(job.seed), "--only", ",".join(job.decoders), "--quality", job.quality]
+    for name, value in rec["pins"].items():
+        parts += ["--pin", f"{name}={json.dumps(value)}"]
+    if rec["options"]:
+        parts += ["--options", json.dumps(rec["options"], sort_keys=True)]
+    return shlex.join(parts)
+
+
+def run_decoders(
+    job: PreparedJob,
+    staging: Path,
+    progress: Callable[[str, float, str], None],
+    is_cancelled: Callable[[], bool],
+) -> list[StagedFile]:
+    """Run each decoder in order into `staging`. Progress is reported as a fraction of the job."""
+    decoders = [registry.get(n) for n in job.decoders]
+    weights = [max(d.estimate_seconds(_request(job, d.name)), 0.05) for d in decoders]
+    total = sum(weights)
+    done = 0.0
+    upstream: dict[str, list[Asset]] = {}
+    staged: list[StagedFile] = []
+    for d, w in zip(decoders, weights, strict=True):
+        base = done
+
+        def report(fraction: float, message: str, _base: float = base, _w: float = w, _name: str = d.name) -> None:
+            progress(_name, (_base + fraction * _w) / total, message)
+
+        ctx = DecodeContext(staging, report, is_cancelled, upstream)
+        ctx.progress(0.0, f"{d.name}: starting")
+        assets = d.decode(_request(job, d.name), ctx)
+        upstream[d.name] = assets
+        staged += [StagedFile(a.role, a.path, a.media_type, d.name, dict(a.meta)) for a in assets]
+        done += w
+        ctx.progress(1.0, f"{d.name}: done ({len(assets)} files)")
+    return staged
+
+
+def _request(job: PreparedJob, name: str) -> DecodeRequest:
+    return DecodeRequest(latent=job.latent, seed=job.seed, quality=job.quality, options=dict(job.options.get(name, {})))
+
+
+def build_manifest(job: PreparedJob) -> dict[str, Any]:
+    """Everything in pack.json except the asset list (the store adds it)."""
+    return {
+        "schema": SCHEMA,
+        "engine": {"name": "motif", "version": __version__},
+        "models": dict(job.model_versions),
+        "request": dict(job.request_record),
+        "seed": job.seed,
+        "latent": job.latent.to_dict(),
+        "provenance": {
+            "machine_generated": True,
+            "generator": f"Motif engine {__version__}",
+            "digital_source_type": IPTC_ALGORITHMIC,
+            "note": "Made by Motif's procedural decoders from the latent and seed recorded here; "
+            "no sampled training data was used by the decoders.",
+        },
+        "replay": {"command": replay_command(job)},
+    }
+
+
+def commit(store: PackStore, job: PreparedJob, staging: Path, files: Sequence[StagedFile]) -> dict[str, Any]:
+    return store.commit(job.pack_id, staging, files, build_manifest(job))

@@ -1,0 +1,222 @@
+"""The pack store: content-addressed files and one manifest per pack, written atomically.
+
+Layout under the store root:
+
+    objects/<sha256[:2]>/<sha256>   every file once, by content (read-only)
+    packs/<pack_id>/pack.json       the manifest
+    packs/<pack_id>/<role>/<name>   hard links to the objects, under readable names
+    staging/<job_id>/               where decoders write; removed after every job
+
+A pack directory appears only by a single rename once all its files and its manifest are in
+place, so a reader never sees a half-written pack, whatever happens to the writer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from engine_server.errors import InvalidArgument, NotFound
+
+MANIFEST_NAME = "pack.json"
+_HASH_BLOCK = 1 << 20
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while block := fh.read(_HASH_BLOCK):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def canonical_json(data: Any) -> str:
+    """The one JSON form used for hashing and for pack.json (stable key order, no spaces drift)."""
+    return json.dumps(data, sort_keys=True, indent=1, ensure_ascii=False) + "\n"
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write to a temp file in the same folder, fsync, then rename over the target."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@dataclass(frozen=True)
+class StagedFile:
+    """A finished file in a staging folder, with what the manifest says about it."""
+
+    role: str
+    path: str
+    media_type: str
+    decoder: str
+    meta: dict[str, Any]
+
+
+class PackStore:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.objects = root / "objects"
+        self.packs = root / "packs"
+        self.staging_root = root / "staging"
+        for d in (self.objects, self.packs, self.staging_root):
+            d.mkdir(parents=True, exist_ok=True)
+
+    # ------------------------------------------------------------ writing
+
+    def clean_stale(self) -> int:
+        """Remove staging folders and half-made pack folders left by a process that died."""
+        removed = 0
+        for d in list(self.staging_root.iterdir()) + [p for p in self.packs.iterdir() if p.name.startswith(".")]:
+            shutil.rmtree(d, ignore_errors=True)
+            removed += 1
+        return removed
+
+    @contextmanager
+    def staging(self, job_id: str | None = None) -> Iterator[Path]:
+        """A private folder for one job's decoders; always removed afterwards."""
+        path = self.staging_root / (job_id or uuid.uuid4().hex)
+        path.mkdir(parents=True, exist_ok=False)
+        try:
+            yield path
+        finally:
+            shutil.rmtree(path, ignore_errors=True)
+
+    def commit(self, pack_id: str, staging: Path, files: Sequence[StagedFile], manifest: dict[str, Any]) -> dict:
+        """Move staged files into the store and publish the pack with one rename.
+
+        `manifest` is completed here with an `assets` list (bytes and sha256 per file).
+        Returns the final manifest. If the pack already exists (same recipe), the existing one wins:
+        it has the same bytes by construction.
+        """
+        final_dir = self.packs / pack_id
+        if final_dir.exists():
+            return self.get(pack_id)
+        tmp_dir = self.packs / f".{pack_id}.{uuid.uuid4().hex[:8]}"
+        tmp_dir.mkdir()
+        try:
+            assets = []
+            for f in files:
+                rel = safe_relpath(f.path)
+                src = staging / rel
+                if not src.is_file():
+                    raise FileNotFoundError(f"decoder {f.decoder} reported {f.path} but did not write it")
+                digest = sha256_file(src)
+                size = src.stat().st_size
+                obj = self._object_path(digest)
+                if not obj.exists():
+                    obj.parent.mkdir(parents=True, exist_ok=True)
+                    os.chmod(src, 0o444)
+                    os.replace(src, obj)
+                link = tmp_dir / rel
+                link.parent.mkdir(parents=True, exist_ok=True)
+                try:
+                    os.link(obj, link)
+                except OSError:
+                    shutil.copyfile(obj, link)
+                entry = {"role": f.role, "path": rel, "media_type": f.media_type, "bytes": size,
+                         "sha256": digest, "decoder": f.decoder}
+                if f.meta:
+                    entry["meta"] = f.meta
+                assets.append(entry)
+            manifest = {**manifest, "pack_id": pack_id, "assets": assets}
+            write_atomic(tmp_dir / MANIFEST_NAME, canonical_json(manifest).encode())
+            try:
+                os.rename(tmp_dir, final_dir)
+            except OSError:
+                if not final_dir.exists():
+                    raise
+                shutil.rmtree(tmp_dir, ignore_errors=True)  # another job published the same pack first
+            return self.get(pack_id)
+        except BaseException:
+            shutil.rmtree(tmp_dir, ignore_errors=True)
+            raise
+
+    def _object_path(self, digest: str) -> Path:
+        return self.objects / digest[:2] / digest
+
+    # ------------------------------------------------------------ reading
+
+    def exists(self, pack_id: str) -> bool:
+        return _valid_pack_id(pack_id) and (self.packs / pack_id / MANIFEST_NAME).is_file()
+
+    def get(self, pack_id: str) -> dict[str, Any]:
+        if not _valid_pack_id(pack_id):
+            raise InvalidArgument(f"{pack_id!r} is not a pack id (expected hex digits, e.g. from `motif packs`).")
+        path = self.packs / pack_id / MANIFEST_NAME
+        if not path.is_file():
+            raise NotFound(f"There is no pack {pack_id} in the store at {self.root}.")
+        return json.loads(path.read_text())
+
+    def manifest_text(self, pack_id: str) -> str:
+        self.get(pack_id)
+        return (self.packs / pack_id / MANIFEST_NAME).read_text()
+
+    def pack_dir(self, pack_id: str) -> Path:
+        self.get(pack_id)
+        return self.packs / pack_id
+
+    def asset_path(self, pack_id: str, relpath: str) -> tuple[Path, dict[str, Any]]:
+        """The file behind an asset and its manifest entry; NotFound for anything not listed."""
+        manifest = self.get(pack_id)
+        for entry in manifest["assets"]:
+            if entry["path"] == relpath:
+                return self.packs / pack_id / entry["path"], entry
+        if relpath == MANIFEST_NAME:
+            path = self.packs / pack_id / MANIFEST_NAME
+            return path, {"path": MANIFEST_NAME, "bytes": path.stat().st_size, "sha256": sha256_file(path)}
+        raise NotFound(f"Pack {pack_id} has no asset {relpath!r}.")
+
+    def list(self) -> list[tuple[dict[str, Any], float]]:
+        """(manifest, stored-at time) for every pack, newest first."""
+        out = []
+        for d in self.packs.iterdir():
+            m = d / MANIFEST_NAME
+            if not d.name.startswith(".") and m.is_file():
+                out.append((json.loads(m.read_text()), m.stat().st_mtime))
+        out.sort(key=lambda item: item[1], reverse=True)
+        return out
+
+    def export(self, pack_id: str, dest: Path) -> Path:
+        """Copy a pack (manifest and files under their readable names) to `dest/<pack_id>`."""
+        src = self.pack_dir(pack_id)
+        target = dest / pack_id
+        if target.exists():
+            shutil.rmtree(target)
+        tmp = dest / f".{pack_id}.partial"
+        shutil.rmtree(tmp, ignore_errors=True)
+        shutil.copytree(src, tmp)
+        for p in tmp.rglob("*"):
+            if p.is_file():
+                os.chmod(p, 0o644)
+        os.rename(tmp, target)
+        return target
+
+
+def safe_relpath(relpath: str) -> str:
+    """A relative posix path that cannot leave its folder."""
+    p = PurePosixPath(relpath)
+    if p.is_absolute() or not p.parts or any(part in ("..", "") for part in p.parts):
+        raise InvalidArgument(f"{relpath!r} is not a safe relative path.")
+    return p.as_posix()
+
+
+def _valid_pack_id(pack_id: str) -> bool:
+    return 8 <= len(pack_id) <= 64 and all(c in "0123456789abcdef" for c in pack_id)
