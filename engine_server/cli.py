@@ -25,7 +25,9 @@ def _seed(text: str) -> int:
     try:
         value = int(text, 10)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"the seed must be a whole number from 0 to {SEED_MAX}; got {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"the seed must be a whole number from 0 to {SEED_MAX}; got {text!r}"
+        ) from None
     if not 0 <= value <= SEED_MAX:
         raise argparse.ArgumentTypeError(f"the seed must be between 0 and {SEED_MAX}; got {value}")
     return value

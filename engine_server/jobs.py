@@ -10,6 +10,7 @@ store by the parent after the decoders finished, so cancelled or crashed jobs le
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing as mp
 import os
@@ -110,7 +111,8 @@ class JobManager:
             job.cancel_requested.set()
             if job in self._pending:
                 self._pending.remove(job)
-                job.finish("cancelled", "error", code=Cancelled.code, message="The job was cancelled before it started.")
+                job.finish("cancelled", "error", code=Cancelled.code,
+                           message="The job was cancelled before it started.")
                 self._announce_positions()
                 return False
         return True
@@ -205,10 +207,8 @@ class _WorkerSlot:
 
     def stop(self) -> None:
         if self.conn is not None:
-            try:
+            with contextlib.suppress(OSError, BrokenPipeError):
                 self.conn.send(None)
-            except (OSError, BrokenPipeError):
-                pass
         if self.process is not None:
             self.process.join(timeout=2)
             if self.process.is_alive():
@@ -292,14 +292,7 @@ def worker_main(conn: Connection, cancel_event: MpEvent, parent_pid: int) -> Non
         if msg is None:
             return
         job_id, prepared, staging = msg
-        last = [0.0]
-
-        def progress(stage: str, fraction: float, message: str) -> None:
-            now = time.monotonic()
-            if now - last[0] >= 0.05 or fraction >= 1.0:  # keep the pipe quiet
-                last[0] = now
-                conn.send(("progress", stage, fraction, message))
-
+        progress = _ThrottledProgress(conn)
         try:
             files = pipeline.run_decoders(prepared, Path(staging), progress, cancel_event.is_set)
             conn.send(("done", files))
@@ -309,6 +302,20 @@ def worker_main(conn: Connection, cancel_event: MpEvent, parent_pid: int) -> Non
             detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
             log.error("decoder failure in job %s:\n%s", job_id, traceback.format_exc())
             conn.send(("error", "INTERNAL", f"A decoder failed: {detail}"))
+
+
+class _ThrottledProgress:
+    """Forward progress to the parent at most every 50 ms (and always the final 1.0)."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.last = 0.0
+
+    def __call__(self, stage: str, fraction: float, message: str) -> None:
+        now = time.monotonic()
+        if now - self.last >= 0.05 or fraction >= 1.0:
+            self.last = now
+            self.conn.send(("progress", stage, fraction, message))
 
 
 def _exit_with_parent(parent_pid: int) -> None:

@@ -6,6 +6,7 @@ Encoding runs here (it is fast and the model stays loaded); decoding runs in wor
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hmac
 import ipaddress
@@ -59,7 +60,7 @@ def mapped_errors(fn: Callable[..., T]) -> Callable[..., T]:
         except MotifError as exc:
             context.abort(_status(exc.code), exc.message)
         except Exception as exc:
-            if context.code() is not None:  # context.abort() already set the status
+            if context.code() is not None:  # type: ignore[attr-defined]  # context.abort() already set the status
                 raise
             log.exception("unhandled error in %s", fn.__name__)
             context.abort(grpc.StatusCode.INTERNAL, f"Engine error in {fn.__name__}: {exc}")
@@ -76,7 +77,7 @@ def mapped_stream_errors(fn: Callable[..., Iterator[T]]) -> Callable[..., Iterat
         except MotifError as exc:
             context.abort(_status(exc.code), exc.message)
         except Exception as exc:
-            if context.code() is not None:
+            if context.code() is not None:  # type: ignore[attr-defined]
                 raise
             log.exception("unhandled error in %s", fn.__name__)
             context.abort(grpc.StatusCode.INTERNAL, f"Engine error in {fn.__name__}: {exc}")
@@ -91,8 +92,8 @@ class TokenInterceptor(grpc.ServerInterceptor):
         self._token = token.encode()
 
         def deny(request: Any, context: grpc.ServicerContext) -> Any:
-            context.abort(grpc.StatusCode.UNAUTHENTICATED, "A valid token is required: set it in the plugin preferences "
-                          "or pass --token.")
+            context.abort(grpc.StatusCode.UNAUTHENTICATED,
+                          "A valid token is required: set it in the plugin preferences or pass --token.")
 
         self._deny = grpc.unary_unary_rpc_method_handler(deny)
         self._deny_stream = grpc.unary_stream_rpc_method_handler(deny)
@@ -160,10 +161,8 @@ class MotifServicer(pb_grpc.MotifEngineServicer):
         """The RPC ended (finished, client gone, or deadline): a job still going is cancelled."""
         if not job.finished.is_set():
             log.info("client left job %s; cancelling it", job.id)
-            try:
+            with contextlib.suppress(MotifError):
                 self.jobs.cancel(job.id)
-            except MotifError:
-                pass
 
     def _stream(self, job: Job, context: grpc.ServicerContext) -> Iterator[pb.JobEvent]:
         while True:
@@ -316,7 +315,7 @@ class Engine:
 
             encoder = get_encoder()
         self.jobs = JobManager(self.store, workers=workers)
-        interceptors = [TokenInterceptor(token)] if token else []
+        interceptors: list[Any] = [TokenInterceptor(token)] if token else []
         self.server = grpc.server(
             futures.ThreadPoolExecutor(max_workers=32, thread_name_prefix="motif-rpc"),
             interceptors=interceptors,

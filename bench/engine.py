@@ -1,0 +1,160 @@
+"""Engine benchmarks: cold start, Generate overhead, FetchAsset throughput vs a raw socket.
+
+    .venv/bin/python bench/engine.py [--fetch-mib 256] [--rounds 20]
+
+Each figure is printed with the command that made it. Goals (issue 2): cold start <= 2 s,
+FetchAsset >= 50 % of a raw loopback socket copy of the same bytes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from engine_server.client import MotifClient  # noqa: E402
+from engine_server.server import Engine  # noqa: E402
+from engine_server.store import PackStore, StagedFile  # noqa: E402
+from tests.latent_factory import NEUTRAL  # noqa: E402
+
+CMD = "python bench/engine.py"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def cold_start(store: Path) -> float:
+    """Seconds from launching `motif serve` to the health check answering SERVING."""
+    port = free_port()
+    env = {**os.environ, "MOTIF_STORE": str(store)}
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "engine_server.cli", "serve", "--address", f"127.0.0.1:{port}"],
+                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as ch:
+            stub = health_pb2_grpc.HealthStub(ch)
+            while True:
+                try:
+                    if stub.Check(health_pb2.HealthCheckRequest(), timeout=0.2).status == 1:
+                        return time.perf_counter() - t0
+                except grpc.RpcError:
+                    time.sleep(0.01)
+                if proc.poll() is not None:
+                    raise RuntimeError("motif serve exited during start-up")
+    finally:
+        proc.terminate()
+        proc.wait()
+
+
+def generate_overhead(client: MotifClient, rounds: int) -> tuple[float, float]:
+    """Median and p90 round trip of Generate with the probe decoder (new seed each time: no cache)."""
+    times = []
+    for i in range(rounds + 2):
+        t0 = time.perf_counter()
+        for _ in client.generate(latent=NEUTRAL, seed=10_000 + i, decoders=["probe"]):
+            pass
+        if i >= 2:  # first rounds warm the worker process
+            times.append(time.perf_counter() - t0)
+    times.sort()
+    return statistics.median(times), times[int(0.9 * (len(times) - 1))]
+
+
+def make_big_pack(store: PackStore, size: int) -> tuple[str, str]:
+    pack_id = hashlib.sha256(f"bench-{size}".encode()).hexdigest()[:24]
+    if store.exists(pack_id):
+        return pack_id, "bench/blob.bin"
+    with store.staging() as staging:
+        blob = staging / "bench" / "blob.bin"
+        blob.parent.mkdir(parents=True)
+        with blob.open("wb") as fh:
+            block = os.urandom(1 << 20)
+            for _ in range(size >> 20):
+                fh.write(block)
+        store.commit(pack_id, staging, [StagedFile("probe", "bench/blob.bin", "application/octet-stream", "bench", {})],
+                     {"schema": "bench"})
+    return pack_id, "bench/blob.bin"
+
+
+def raw_socket_copy(src: Path, dest: Path) -> float:
+    """Seconds to send the file over a plain loopback TCP socket into a file (the reference)."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    port = server.getsockname()[1]
+
+    def serve() -> None:
+        conn, _ = server.accept()
+        with conn, src.open("rb") as fh:
+            conn.sendfile(fh)
+
+    t = threading.Thread(target=serve)
+    t.start()
+    t0 = time.perf_counter()
+    with socket.create_connection(("127.0.0.1", port)) as s, dest.open("wb") as out:
+        while data := s.recv(1 << 20):
+            out.write(data)
+    elapsed = time.perf_counter() - t0
+    t.join()
+    server.close()
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--fetch-mib", type=int, default=256)
+    parser.add_argument("--rounds", type=int, default=20)
+    args = parser.parse_args()
+    cmd = f"{CMD} --fetch-mib {args.fetch_mib} --rounds {args.rounds}"
+
+    with tempfile.TemporaryDirectory() as tmp:
+        tmpdir = Path(tmp)
+        starts = [cold_start(tmpdir / "cold") for _ in range(3)]
+        print(f"server cold start to healthy: median {statistics.median(starts):.2f} s "
+              f"(runs {', '.join(f'{s:.2f}' for s in starts)})   [{cmd}]")
+
+        eng = Engine("127.0.0.1:0", store_root=tmpdir / "store").start()
+        try:
+            with MotifClient(eng.address) as client:
+                med, p90 = generate_overhead(client, args.rounds)
+                print(f"Generate round trip, probe (no-op) decoder: median {med * 1000:.1f} ms, "
+                      f"p90 {p90 * 1000:.1f} ms over {args.rounds}   [{cmd}]")
+
+                size = args.fetch_mib << 20
+                pack_id, rel = make_big_pack(eng.store, size)
+                src, _ = eng.store.asset_path(pack_id, rel)
+                fetch_s, raw_s = [], []
+                for i in range(3):
+                    dest = tmpdir / f"fetched-{i}.bin"
+                    t0 = time.perf_counter()
+                    client.fetch_asset(pack_id, rel, dest)
+                    fetch_s.append(time.perf_counter() - t0)
+                    dest.unlink()
+                    raw_s.append(raw_socket_copy(src, tmpdir / f"raw-{i}.bin"))
+                    (tmpdir / f"raw-{i}.bin").unlink()
+                f_rate = size / statistics.median(fetch_s) / (1 << 20)
+                r_rate = size / statistics.median(raw_s) / (1 << 20)
+                print(f"FetchAsset {args.fetch_mib} MiB to a file, sha256 verified: {f_rate:.0f} MiB/s; raw loopback "
+                      f"socket to a file: {r_rate:.0f} MiB/s; ratio {f_rate / r_rate:.0%}   [{cmd}]")
+        finally:
+            eng.stop()
+
+
+if __name__ == "__main__":
+    main()

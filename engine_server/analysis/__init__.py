@@ -1,0 +1,5 @@
+"""Objective analysis of generated media, shared by the decoders' tests, the benchmarks and coherence checks.
+
+Nothing here reads the latent: every measure works on the files' content (notes, audio) so it can
+judge any decoder's output, including a shuffled control.
+"""
