@@ -1,4 +1,4 @@
-"""The `motif` command line: serve, generate, encode, packs, doctor.
+"""The `motif` command line: serve, generate, encode, packs, doctor, verify, replay.
 
 `generate` runs in-process unless --server names a running engine; either way it shows a progress
 bar and ends with the pack copied to --out and a line per file.
@@ -90,6 +90,14 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("--limit", type=int, default=0)
 
     sub.add_parser("doctor", help="check every dependency and say how to fix what is missing")
+
+    v = sub.add_parser("verify", help="check a pack's files against pack.json and their C2PA manifests")
+    v.add_argument("pack", help="a pack id in the store, or a pack folder")
+    v.add_argument("--store", type=Path)
+
+    r = sub.add_parser("replay", help="regenerate a pack from its manifest and compare each asset")
+    r.add_argument("pack", help="a pack id in the store, or a pack folder")
+    r.add_argument("--store", type=Path)
     return p
 
 
@@ -251,12 +259,55 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     return 0 if ok else 1
 
 
+def _pack_folder(ref: str, store_arg: Path | None) -> Path:
+    """A pack folder from a path or a pack id in the store."""
+    from engine_server import config
+    from engine_server.store import PackStore
+
+    if Path(ref).is_dir():
+        return Path(ref)
+    return PackStore(store_arg or config.store_dir()).pack_dir(ref)
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from engine_server.provenance.verify import verify_pack
+
+    folder = _pack_folder(args.pack, args.store)
+    findings = verify_pack(folder)
+    for f in findings:
+        print(f"[{'ok ' if f.ok else 'BAD'}] {f.path}: {f.message}")
+    bad = [f for f in findings if not f.ok]
+    print(f"{folder}: {'all assets verified' if not bad else f'{len(bad)} problem(s) found'}")
+    return 1 if bad else 0
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    import json as _json
+
+    from engine_server import config
+    from engine_server.encoder import get_encoder
+    from engine_server.replay import replay
+    from engine_server.store import PackStore
+
+    manifest = _json.loads((_pack_folder(args.pack, args.store) / "pack.json").read_text())
+    store = PackStore(args.store or config.store_dir())
+    rows = replay(store, manifest, get_encoder() if "prompt" in manifest["request"] else None)
+    for row in rows:
+        print(f"[{'same' if row.equal else 'DIFF'}] {row.path}" + ("" if row.equal else
+              f": expected {row.expected[:16]}, got {row.got[:16]}"))
+    same = sum(r.equal for r in rows)
+    print(f"replay of {manifest['pack_id']}: {same}/{len(rows)} identical")
+    return 0 if same == len(rows) else 1
+
+
 _COMMANDS = {
     "serve": cmd_serve,
     "generate": cmd_generate,
     "encode": cmd_encode,
     "packs": cmd_packs,
     "doctor": cmd_doctor,
+    "verify": cmd_verify,
+    "replay": cmd_replay,
 }
 
 if __name__ == "__main__":

@@ -89,9 +89,7 @@ class JobManager:
                 self._finish_done(job, self.store.get(prepared.pack_id), cached=True)
                 return job
             self._pending.append(job)
-            position = len(self._pending) - 1
-            ahead = sum(j.prepared.estimated_seconds for j in self._pending[:-1])
-            job.emit("queued", position=position, estimated_seconds=ahead + prepared.estimated_seconds)
+            self._announce_positions(only=job)
             self._lock.notify_all()
         return job
 
@@ -137,11 +135,15 @@ class JobManager:
 
     # ------------------------------------------------------------ dispatch
 
-    def _announce_positions(self) -> None:
-        eta = 0.0
-        for pos, job in enumerate(self._pending):
-            eta += job.prepared.estimated_seconds
-            job.emit("queued", position=pos, estimated_seconds=eta)
+    def _announce_positions(self, only: Job | None = None) -> None:
+        """Tell queued jobs how many jobs must start before them, and a rough wait + run time."""
+        running = [j for j in self._jobs.values() if j.state == "running"]
+        eta = sum(j.prepared.estimated_seconds for j in running) / len(self._slots)
+        for index, job in enumerate(self._pending):
+            position = max(0, len(running) + index + 1 - len(self._slots))
+            if only is None or job is only:
+                job.emit("queued", position=position, estimated_seconds=eta + job.prepared.estimated_seconds)
+            eta += job.prepared.estimated_seconds / len(self._slots)
 
     def _dispatch(self, slot: _WorkerSlot) -> None:
         slot.ensure_started()
@@ -162,18 +164,22 @@ class JobManager:
                     job.finish("failed", "error", code="INTERNAL", message=f"Engine error: {exc}")
 
     def _run(self, slot: _WorkerSlot, job: Job) -> None:
+        """Run on a slot and commit; the job is finished only after its staging folder is gone."""
+        outcome: MotifError | dict[str, Any]
         with self.store.staging(job.id) as staging:
             result = slot.run(job, staging, self.cancel_grace_s)
             if isinstance(result, MotifError):
-                state = "cancelled" if isinstance(result, Cancelled) else "failed"
-                job.finish(state, "error", code=result.code, message=result.message)
-                return
-            if job.cancel_requested.is_set():
-                job.finish("cancelled", "error", code=Cancelled.code, message="The job was cancelled.")
-                return
-            job.emit("progress", stage="commit", fraction=1.0, message="saving the pack")
-            manifest = pipeline.commit(self.store, job.prepared, staging, result)
-        self._finish_done(job, manifest, cached=False)
+                outcome = result
+            elif job.cancel_requested.is_set():
+                outcome = Cancelled("The job was cancelled.")
+            else:
+                job.emit("progress", stage="commit", fraction=1.0, message="saving the pack")
+                outcome = pipeline.commit(self.store, job.prepared, staging, result)
+        if isinstance(outcome, MotifError):
+            state = "cancelled" if isinstance(outcome, Cancelled) else "failed"
+            job.finish(state, "error", code=outcome.code, message=outcome.message)
+        else:
+            self._finish_done(job, outcome, cached=False)
 
     def _finish_done(self, job: Job, manifest: dict[str, Any], cached: bool) -> None:
         for asset in manifest["assets"]:

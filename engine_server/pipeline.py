@@ -217,4 +217,11 @@ def build_manifest(job: PreparedJob) -> dict[str, Any]:
 
 
 def commit(store: PackStore, job: PreparedJob, staging: Path, files: Sequence[StagedFile]) -> dict[str, Any]:
-    return store.commit(job.pack_id, staging, files, build_manifest(job))
+    """Label every file with its provenance, then publish the pack atomically."""
+    from engine_server.provenance.label import Recipe, label_files
+    from engine_server.provenance.keys import SigningIdentity
+
+    trained = frozenset(n for n in job.decoders if getattr(registry.get(n), "trained", False))
+    recipe = Recipe(job.pack_id, job.seed, job.latent.to_dict(), dict(job.model_versions), trained)
+    labelled = label_files(store, staging, files, recipe, SigningIdentity.load())
+    return store.commit(job.pack_id, staging, labelled, build_manifest(job))

@@ -4,6 +4,7 @@
 #   .venv with the pinned Python packages (requirements.lock; torch==2.13.0 CPU)
 #   node_modules (package-lock.json)
 #   models/: the text encoder exported to ONNX and the latent map model
+#   a per-install C2PA signing key (local CA + Ed25519 signer) in the user config dir
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -62,4 +63,7 @@ fi
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
 .venv/bin/python scripts/export_encoder.py
 .venv/bin/python scripts/build_latent_model.py
+
+# ---------------------------------------------------------------- provenance key (once per install)
+.venv/bin/python -m engine_server.provenance.keys >/dev/null
 say "ready"

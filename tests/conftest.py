@@ -33,3 +33,13 @@ def client(engine: object) -> Iterator[object]:
 
     with MotifClient(engine.address) as c:  # type: ignore[attr-defined]
         yield c
+
+
+@pytest.fixture(scope="session", autouse=True)
+def signing_key(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A throw-away per-install C2PA identity, shared with subprocesses and worker processes."""
+    from engine_server.provenance import keys
+
+    folder = keys.create(tmp_path_factory.mktemp("c2pa-keys"))
+    os.environ["MOTIF_KEYS_DIR"] = str(folder)
+    return folder

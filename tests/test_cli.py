@@ -64,18 +64,43 @@ def test_generate_writes_the_pack_and_lists_it(tmp_path: Path) -> None:
     assert pack_id in listed.stdout and "misty pine forest" in listed.stdout
 
 
-def test_replay_command_reproduces_the_pack(tmp_path: Path) -> None:
+def _replay_args(manifest: dict) -> list[str]:
+    import shlex
+
+    return shlex.split(manifest["replay"]["command"])[2:]
+
+
+def test_replay_command_reproduces_the_same_bytes(tmp_path: Path) -> None:
+    """On one install: regenerating a pack from its replay command gives byte-identical files."""
+    store = tmp_path / "store"
     first = motif("generate", "harbour at dawn", "--seed", "8", "--only", "probe", "--pin", "mode=minor",
-                  "--out", str(tmp_path / "a"), store=tmp_path / "s1")
+                  "--out", str(tmp_path / "a"), store=store)
     assert first.returncode == 0, first.stderr
     pack_id = first.stdout.split()[1]
     manifest = json.loads((tmp_path / "a" / pack_id / "pack.json").read_text())
-    import shlex
+    import shutil
 
-    replay = shlex.split(manifest["replay"]["command"])[2:]
-    second = motif("generate", *replay, "--out", str(tmp_path / "b"), store=tmp_path / "s2")
+    shutil.rmtree(store / "packs" / pack_id)  # forget the pack; keep the install
+    second = motif("generate", *_replay_args(manifest), "--out", str(tmp_path / "b"), store=store)
     assert second.returncode == 0, second.stderr
-    assert (tmp_path / "b" / pack_id / "pack.json").read_bytes() == (tmp_path / "a" / pack_id / "pack.json").read_bytes()
+    for rel in ["pack.json", *(a["path"] for a in manifest["assets"])]:
+        assert (tmp_path / "b" / pack_id / rel).read_bytes() == (tmp_path / "a" / pack_id / rel).read_bytes(), rel
+
+
+def test_replay_on_another_install_reproduces_the_content(tmp_path: Path) -> None:
+    """Another machine signs with its own key, so only the provenance bytes may differ."""
+    a = motif("generate", "harbour at dawn", "--seed", "9", "--only", "probe", "--out", str(tmp_path / "a"),
+              store=tmp_path / "s1")
+    assert a.returncode == 0, a.stderr
+    pack_id = a.stdout.split()[1]
+    manifest_a = json.loads((tmp_path / "a" / pack_id / "pack.json").read_text())
+    b = motif("generate", *_replay_args(manifest_a), "--out", str(tmp_path / "b"), store=tmp_path / "s2")
+    assert b.returncode == 0, b.stderr
+    manifest_b = json.loads((tmp_path / "b" / pack_id / "pack.json").read_text())
+    content = [(x["path"], x.get("meta", {}).get("content_sha256")) for x in manifest_a["assets"]]
+    assert content == [(x["path"], x.get("meta", {}).get("content_sha256")) for x in manifest_b["assets"]]
+    assert all(sha for _, sha in content if not _.endswith(".c2pa"))
+    assert manifest_a["latent"] == manifest_b["latent"] and manifest_a["request"] == manifest_b["request"]
 
 
 def test_doctor_names_the_placeholder() -> None:

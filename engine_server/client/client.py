@@ -210,8 +210,8 @@ class MotifClient:
         part = dest.with_name(dest.name + ".part")
         dest.parent.mkdir(parents=True, exist_ok=True)
         offset = part.stat().st_size if part.exists() else 0
+        digest = _sha256_of(part) if offset else hashlib.sha256()  # hashed as it arrives: no second pass
         expected = ""
-        total = 0
         req = pb.FetchAssetRequest(pack_id=pack_id, path=path, offset=offset, chunk_bytes=chunk_bytes)
         try:
             with part.open("ab") as fh:
@@ -219,9 +219,10 @@ class MotifClient:
                     if chunk.offset != fh.tell():
                         raise EngineError("DATA_LOSS", f"{path}: chunk at {chunk.offset}, expected {fh.tell()}.")
                     fh.write(chunk.data)
-                    expected, total = chunk.sha256, chunk.total_bytes
+                    digest.update(chunk.data)
+                    expected = chunk.sha256
                     if progress:
-                        progress(fh.tell(), total)
+                        progress(fh.tell(), chunk.total_bytes)
         except grpc.RpcError as err:
             error = self._error(err)
             if error.code == "OUT_OF_RANGE":
@@ -229,7 +230,7 @@ class MotifClient:
             raise error from None
         if not expected:
             raise EngineError("DATA_LOSS", f"{path}: the engine sent no data for this asset; try again.")
-        if _sha256(part) != expected:
+        if digest.hexdigest() != expected:
             part.unlink(missing_ok=True)
             raise EngineError("DATA_LOSS", f"{path}: the downloaded bytes do not match the pack's sha256; try again.")
         os.replace(part, dest)
@@ -280,9 +281,13 @@ def _asset_dict(a: pb.AssetRef) -> dict[str, Any]:
     return {"role": a.role, "path": a.path, "media_type": a.media_type, "bytes": a.bytes, "sha256": a.sha256}
 
 
-def _sha256(path: Path) -> str:
+def _sha256_of(path: Path) -> Any:
     digest = hashlib.sha256()
     with path.open("rb") as fh:
         while block := fh.read(1 << 20):
             digest.update(block)
-    return digest.hexdigest()
+    return digest
+
+
+def _sha256(path: Path) -> str:
+    return str(_sha256_of(path).hexdigest())

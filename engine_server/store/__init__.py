@@ -6,6 +6,7 @@ Layout under the store root:
     packs/<pack_id>/pack.json       the manifest
     packs/<pack_id>/<role>/<name>   hard links to the objects, under readable names
     staging/<job_id>/               where decoders write; removed after every job
+    signatures/<key>                which signed object a (signing key, content, recipe) became
 
 A pack directory appears only by a single rename once all its files and its manifest are in
 place, so a reader never sees a half-written pack, whatever happens to the writer.
@@ -76,7 +77,8 @@ class PackStore:
         self.objects = root / "objects"
         self.packs = root / "packs"
         self.staging_root = root / "staging"
-        for d in (self.objects, self.packs, self.staging_root):
+        self.signatures = root / "signatures"
+        for d in (self.objects, self.packs, self.staging_root, self.signatures):
             d.mkdir(parents=True, exist_ok=True)
 
     # ------------------------------------------------------------ writing
@@ -151,6 +153,27 @@ class PackStore:
 
     def _object_path(self, digest: str) -> Path:
         return self.objects / digest[:2] / digest
+
+    def link_object(self, digest: str | None, dest: Path) -> bool:
+        """Put the stored object `digest` at `dest` (replacing it); False if there is no such object."""
+        obj = self._object_path(digest) if digest else None
+        if obj is None or not obj.is_file():
+            return False
+        tmp = dest.with_name(dest.name + ".link")
+        tmp.unlink(missing_ok=True)
+        try:
+            os.link(obj, tmp)
+        except OSError:
+            shutil.copyfile(obj, tmp)
+        os.replace(tmp, dest)
+        return True
+
+    def signature_lookup(self, key: str) -> dict[str, Any] | None:
+        path = self.signatures / key[:2] / key
+        return json.loads(path.read_text()) if path.is_file() else None
+
+    def signature_remember(self, key: str, record: dict[str, Any]) -> None:
+        write_atomic(self.signatures / key[:2] / key, canonical_json(record).encode())
 
     # ------------------------------------------------------------ reading
 
