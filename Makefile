@@ -5,7 +5,7 @@ PY := .venv/bin/python
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: setup demo test lint pytest bench proto clean
+.PHONY: setup demo test lint pytest bench proto clean blender-extension
 
 setup:
 	@bash scripts/setup.sh
@@ -30,3 +30,7 @@ proto:
 
 clean:
 	rm -rf out dist build .pytest_cache .mypy_cache .ruff_cache
+
+# The Blender extension: dist/motif_blender-<version>-<platform>.zip (see docs/BLENDER.md).
+blender-extension: setup
+	$(PY) scripts/build_blender_extension.py
