@@ -199,7 +199,7 @@ def _generate_remote(args: argparse.Namespace, prompt: str | None, decoders: lis
 
 def cmd_encode(args: argparse.Namespace) -> int:
     from engine_server.encoder import get_encoder
-    from engine_server.pipeline import check_prompt
+    from engine_server.inputs import check_prompt
 
     latent = get_encoder().encode(check_prompt(args.prompt), args.seed)
     if args.pin:

@@ -12,17 +12,17 @@ import shlex
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from engine_server import __version__
 from engine_server.decoders import registry
 from engine_server.decoders.base import QUALITIES, Asset, DecodeContext, DecodeRequest
 from engine_server.errors import InvalidArgument
-from engine_server.latent import FIELDS, SEED_MAX, Latent
+from engine_server.inputs import check_prompt, check_seed
+from engine_server.latent import FIELDS, Latent
 from engine_server.store import PackStore, StagedFile, canonical_json
 
 SCHEMA = "motif.pack/1"
-MAX_PROMPT_CHARS = 2000
 MAX_OPTIONS_BYTES = 16 * 1024 * 1024  # options may carry a melody MIDI or a sketch
 IPTC_ALGORITHMIC = "http://cv.iptc.org/newscodes/digitalsourcetype/algorithmicMedia"
 
@@ -55,35 +55,13 @@ class PreparedJob:
     estimated_seconds: float
 
 
-class LatentSource:
-    """What `prepare` needs from the encoder (a protocol, so tests and the CLI can share it)."""
+class LatentSource(Protocol):
+    """What `prepare` needs from the encoder."""
 
-    def encode(self, prompt: str, seed: int) -> Latent:  # pragma: no cover - interface
-        raise NotImplementedError
+    def encode(self, prompt: str, seed: int) -> Latent: ...
 
     @property
-    def versions(self) -> Mapping[str, str]:  # pragma: no cover - interface
-        raise NotImplementedError
-
-
-def check_seed(seed: Any) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise InvalidArgument(f"The seed must be a whole number from 0 to {SEED_MAX}; got {seed!r}.")
-    if not 0 <= seed <= SEED_MAX:
-        raise InvalidArgument(f"The seed must be between 0 and {SEED_MAX}; got {seed}.")
-    return seed
-
-
-def check_prompt(prompt: str) -> str:
-    text = prompt.strip()
-    if not text:
-        raise InvalidArgument("The prompt is empty: describe a place, a mood or a scene, e.g. 'rainy harbour at dawn'.")
-    if len(prompt) > MAX_PROMPT_CHARS:
-        raise InvalidArgument(
-            f"The prompt is {len(prompt):,} characters long; the limit is {MAX_PROMPT_CHARS:,}. "
-            "Shorten it to the essentials of the scene."
-        )
-    return text
+    def versions(self) -> Mapping[str, str]: ...
 
 
 def prepare(spec: JobSpec, encoder: LatentSource | None) -> PreparedJob:

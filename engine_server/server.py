@@ -32,6 +32,7 @@ from engine_server.client.motif_pb import engine_pb2_grpc as pb_grpc
 from engine_server.decoders import registry
 from engine_server.decoders.base import DecodeRequest
 from engine_server.errors import InvalidArgument, MotifError, OutOfRange, error_from_code
+from engine_server.inputs import MAX_PROMPT_CHARS, check_prompt, check_seed
 from engine_server.jobs import Job, JobManager
 from engine_server.latent import FIELDS
 from engine_server.pipeline import JobSpec, LatentSource
@@ -120,7 +121,7 @@ class MotifServicer(pb_grpc.MotifEngineServicer):
             engine_version=__version__,
             model_versions=dict(self.encoder.versions) if self.encoder else {},
             capabilities=["cancel", "queue-position", "resume-fetch", "pins", "full-latent", "replay"],
-            max_prompt_chars=pipeline.MAX_PROMPT_CHARS,
+            max_prompt_chars=MAX_PROMPT_CHARS,
             fetch_chunk_bytes=FETCH_CHUNK,
         )
         for name in registry.names():
@@ -140,8 +141,8 @@ class MotifServicer(pb_grpc.MotifEngineServicer):
     def Encode(self, request: pb.EncodeRequest, context: grpc.ServicerContext) -> pb.EncodeResponse:
         if self.encoder is None:
             raise InvalidArgument("This engine has no encoder installed; run `make setup`.")
-        prompt = pipeline.check_prompt(request.prompt)
-        seed = pipeline.check_seed(request.seed)
+        prompt = check_prompt(request.prompt)
+        seed = check_seed(request.seed)
         latent = self.encoder.encode(prompt, seed)
         pins = _pins(request.pins)
         if pins:

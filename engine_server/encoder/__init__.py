@@ -1,0 +1,72 @@
+"""Prompt text -> the shared creative latent.
+
+`Encoder` = MiniLM embedder (onnxruntime + tokenizers) + latent_map-v1 (ONNX + numpy post-processing).
+Nothing is loaded at import; `get_encoder()` builds one instance per models folder and caches it.
+The engine never imports torch or sentence-transformers (tests check it).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+
+from engine_server import config
+from engine_server.encoder.embedder import EMBEDDER_VERSION, Embedder
+from engine_server.encoder.mapper import LATENT_MAP_VERSION, LatentMapper
+from engine_server.errors import InvalidArgument
+from engine_server.inputs import MAX_PROMPT_CHARS, check_prompt, check_seed
+from engine_server.latent import Latent
+
+__all__ = ["EMBEDDER_VERSION", "LATENT_MAP_VERSION", "MAX_PROMPT_CHARS", "Encoder", "get_encoder"]
+
+class Encoder:
+    """Loads both models once (FailedPrecondition if `make setup` has not made them)."""
+
+    def __init__(self, models_dir: Path | None = None, threads: int | None = None) -> None:
+        root = models_dir if models_dir is not None else config.models_dir()
+        self._embedder = Embedder(root / "minilm", threads=threads)
+        self._mapper = LatentMapper(root)
+
+    @property
+    def versions(self) -> Mapping[str, str]:
+        """Model names and versions, recorded in every pack."""
+        return {"embedder": self._embedder.version, "latent_map": self._mapper.version}
+
+    @property
+    def version(self) -> str:
+        return f"{self._embedder.version}+{self._mapper.version}"
+
+    @property
+    def mapper(self) -> LatentMapper:
+        return self._mapper
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        """(n, 384) float32 unit-length sentence embeddings."""
+        if isinstance(texts, str):
+            raise InvalidArgument("embed takes a list of texts, not a single string.")
+        return self._embedder.embed(list(texts))
+
+    def encode(self, prompt: str, seed: int) -> Latent:
+        """The latent for `prompt`; the same prompt always gives the same latent (seed is carried)."""
+        text = check_prompt(prompt)
+        check_seed(seed)
+        embedding = self._embedder.embed([text])[0]
+        return self._mapper.to_latent(embedding, seed)
+
+
+_lock = threading.Lock()
+_cache: dict[Path, Encoder] = {}
+
+
+def get_encoder(models_dir: Path | None = None) -> Encoder:
+    """The process-wide encoder for a models folder (built on first use; failures are not cached)."""
+    root = (models_dir if models_dir is not None else config.models_dir()).resolve()
+    with _lock:
+        enc = _cache.get(root)
+        if enc is None:
+            enc = Encoder(root)
+            _cache[root] = enc
+        return enc
