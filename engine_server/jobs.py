@@ -215,7 +215,7 @@ class _WorkerSlot:
         if self.conn is not None:
             with contextlib.suppress(OSError, BrokenPipeError):
                 self.conn.send(None)
-        if self.process is not None:
+        if self.process is not None and self.process.pid is not None:
             self.process.join(timeout=2)
             if self.process.is_alive():
                 self.process.kill()
@@ -223,7 +223,7 @@ class _WorkerSlot:
         self.process = None
 
     def _kill(self) -> None:
-        if self.process is not None:
+        if self.process is not None and self.process.pid is not None:
             self.process.kill()
             self.process.join()
         self.process = None

@@ -69,7 +69,12 @@ class Embedder:
         if opts.intra_op_num_threads > 1:  # do not burn the cores decoders need between calls
             opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
         opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        optimised = model_dir / OPTIMISED_NAME
+        if optimised.is_file() and optimised.stat().st_mtime >= onnx_path.stat().st_mtime:
+            # Graph optimised once at set-up: loading it unoptimised saves ~0.5 s of engine start.
+            onnx_path, opts.graph_optimization_level = optimised, ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+        else:
+            opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         opts.log_severity_level = 3
         try:
             self._session = ort.InferenceSession(str(onnx_path), opts, providers=["CPUExecutionProvider"])
@@ -100,3 +105,22 @@ class Embedder:
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
         out: np.ndarray = (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)
         return out
+
+
+OPTIMISED_NAME = "model.opt.onnx"
+
+
+def write_optimised(model_dir: Path, force: bool = False) -> bool:
+    """Save the graph after onnxruntime's portable (EXTENDED) optimisations; True if written."""
+    target = model_dir / OPTIMISED_NAME
+    source = model_dir / "model.onnx"
+    if not force and target.is_file() and target.stat().st_mtime >= source.stat().st_mtime:
+        return False
+    tmp = model_dir / (OPTIMISED_NAME + ".tmp")
+    opts = ort.SessionOptions()
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
+    opts.optimized_model_filepath = str(tmp)
+    opts.log_severity_level = 3
+    ort.InferenceSession(str(source), opts, providers=["CPUExecutionProvider"])
+    tmp.replace(target)
+    return True
