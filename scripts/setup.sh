@@ -38,6 +38,8 @@ fi
 
 # ---------------------------------------------------------------- Python
 stamp_of() { cat "$@" | sha256sum | cut -c1-16; }
+# pip on some images warns once per package about absent local mirrors; keep real errors visible.
+pip_quiet() { .venv/bin/python -m pip "$@" 2> >(grep -v "is ignored: it is neither a file nor a directory" >&2); }
 want=$(stamp_of requirements.lock pyproject.toml)
 if [ ! -x .venv/bin/python ]; then
   say "creating .venv with $PY"
@@ -45,9 +47,9 @@ if [ ! -x .venv/bin/python ]; then
 fi
 if [ "$(cat .venv/.motif-stamp 2>/dev/null)" != "$want" ]; then
   say "installing pinned Python packages (first time: a few minutes)"
-  .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip
-  .venv/bin/python -m pip install -q --disable-pip-version-check -r requirements.lock
-  .venv/bin/python -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
+  pip_quiet install -q --disable-pip-version-check --upgrade pip
+  pip_quiet install -q --disable-pip-version-check -r requirements.lock
+  pip_quiet install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
   echo "$want" > .venv/.motif-stamp
 fi
 
