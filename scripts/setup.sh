@@ -47,7 +47,6 @@ if [ ! -x .venv/bin/python ]; then
 fi
 if [ "$(cat .venv/.motif-stamp 2>/dev/null)" != "$want" ]; then
   say "installing pinned Python packages (first time: a few minutes)"
-  pip_quiet install -q --disable-pip-version-check --upgrade pip
   pip_quiet install -q --disable-pip-version-check -r requirements.lock
   pip_quiet install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
   echo "$want" > .venv/.motif-stamp
