@@ -89,7 +89,7 @@ def pitch_class_entropy(notes: Iterable[NoteEvent]) -> float:
 def bar_count(notes: Sequence[NoteEvent], beats_per_bar: float) -> int:
     if not notes:
         return 0
-    return int(math.floor(max(n.onset for n in notes) / beats_per_bar + 1e-9)) + 1
+    return math.floor(max(n.onset for n in notes) / beats_per_bar + 1e-9) + 1
 
 
 def windowed_pitch_class_entropy(
@@ -103,7 +103,7 @@ def windowed_pitch_class_entropy(
     n_bars = bar_count(notes, beats_per_bar)
     if n_bars == 0:
         return 0.0
-    bars = [int(math.floor(n.onset / beats_per_bar + 1e-9)) for n in notes]
+    bars = [math.floor(n.onset / beats_per_bar + 1e-9) for n in notes]
     per_size = []
     for w in window_bars:
         values = []
@@ -199,17 +199,19 @@ def estimate_chord(weights: np.ndarray, bass_pc: int | None = None) -> str | Non
     return _TEMPLATES[int(np.argmax(scores))][0]
 
 
-def estimate_chords(notes: Sequence[NoteEvent], segment_beats: float, n_segments: int | None = None) -> list[str | None]:
+def estimate_chords(
+    notes: Sequence[NoteEvent], segment_beats: float, n_segments: int | None = None
+) -> list[str | None]:
     """One chord label per segment (e.g. per bar) from the pitched notes sounding in it (by overlap)."""
     notes = pitched(notes)
     if n_segments is None:
         end = max((n.onset + n.duration for n in notes), default=0.0)
-        n_segments = int(math.ceil(end / segment_beats - 1e-9))
+        n_segments = math.ceil(end / segment_beats - 1e-9)
     weights = np.zeros((n_segments, 12))
     bass: list[tuple[int, float] | None] = [None] * n_segments
     for n in notes:
-        first = int(math.floor(n.onset / segment_beats + 1e-9))
-        last = int(math.ceil((n.onset + n.duration) / segment_beats - 1e-9))
+        first = math.floor(n.onset / segment_beats + 1e-9)
+        last = math.ceil((n.onset + n.duration) / segment_beats - 1e-9)
         for s in range(max(first, 0), min(last, n_segments)):
             overlap = min(n.onset + n.duration, (s + 1) * segment_beats) - max(n.onset, s * segment_beats)
             if overlap > 0:
@@ -241,7 +243,7 @@ def melody_in_chord_share(melody: Sequence[NoteEvent], chords: Sequence[str | No
     """Share of melody notes whose pitch class belongs to the chord of their segment (NaN if none scored)."""
     hits = total = 0
     for n in pitched(melody):
-        s = int(math.floor(n.onset / segment_beats + 1e-9))
+        s = math.floor(n.onset / segment_beats + 1e-9)
         if 0 <= s < len(chords) and chords[s] is not None:
             total += 1
             hits += (n.pitch % 12) in chord_pcs(chords[s])  # type: ignore[arg-type]

@@ -66,7 +66,9 @@ class Chord:
                 quality = ""
         if 14 in self.intervals:
             ext += "add9" if not ext else "(9)"
-        return KEYS[self.root] + quality + ext
+        flats = ("C", "Db", "D", "Eb", "E", "F", "Gb", "G", "Ab", "A", "Bb", "B")
+        root = flats[self.root] if self.symbol.startswith("b") else KEYS[self.root]
+        return root + quality + ext
 
     @property
     def is_tonic(self) -> bool:
