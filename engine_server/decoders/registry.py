@@ -11,9 +11,13 @@ from engine_server.errors import InvalidArgument
 # name -> "module:Class". Order is the default run order; `after` on each decoder refines it.
 _ENTRIES: dict[str, str] = {
     "probe": "engine_server.decoders.probe:ProbeDecoder",
+    "mesh": "engine_server.decoders.mesh:MeshDecoder",
+    "music": "engine_server.decoders.music:MusicDecoder",
+    "image": "engine_server.decoders.image:ImageDecoder",
+    "video": "engine_server.decoders.video:VideoDecoder",
 }
 # Decoders a plain Generate runs when the request names none.
-DEFAULT_DECODERS: tuple[str, ...] = ()
+DEFAULT_DECODERS: tuple[str, ...] = ("mesh", "music", "image", "video")
 
 _cache: dict[str, Decoder] = {}
 
