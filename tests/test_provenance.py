@@ -148,3 +148,17 @@ def test_replay_reports_byte_equality_per_asset(pack: tuple[Path, dict[str, Any]
     for path in content:
         assert f"[same] {path}" in r.stdout
     assert f"{len(content)}/{len(content)} identical" in r.stdout
+
+
+def test_glb_states_its_source_type_in_its_own_metadata(pack: tuple[Path, dict[str, Any]]) -> None:
+    import pygltflib
+
+    folder, manifest = pack
+    glbs = [a for a in manifest["assets"] if a["path"].endswith(".glb")]
+    assert glbs
+    for asset in glbs:
+        gltf = pygltflib.GLTF2().load(str(folder / asset["path"]))
+        assert "KHR_xmp_json_ld" in gltf.extensionsUsed
+        packet = gltf.extensions["KHR_xmp_json_ld"]["packets"][gltf.asset.extensions["KHR_xmp_json_ld"]["packet"]]
+        assert packet["Iptc4xmpExt:DigitalSourceType"] == ALGORITHMIC
+        assert packet["motif:seed"] == manifest["seed"]

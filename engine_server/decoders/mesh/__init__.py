@@ -9,13 +9,14 @@ GIL) -> write one GLB per piece (pygltflib) -> kit.json. See docs/MESH.md.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from engine_server.decoders.base import Asset, DecodeContext, DecodeRequest, OutputSpec
 from engine_server.decoders.mesh.assembly import LodMesh
-from engine_server.decoders.mesh.gltf import SCREEN_COVERAGE, write_glb
+from engine_server.decoders.mesh.gltf import SCREEN_COVERAGE, write_glb, xmp_packet
 from engine_server.decoders.mesh.kit import LOD_COUNT, TRIANGLE_BUDGET, KitItem, build_asset, plan_kit
 from engine_server.decoders.mesh.materials import MaterialSpec, kit_materials
 from engine_server.decoders.mesh.styles import MAX_ASSETS, STYLES
@@ -131,9 +132,11 @@ class MeshDecoder:
 
         assets: list[Asset] = []
         metas = []
+        latent_sha = hashlib.sha256(json.dumps(latent.to_dict(), sort_keys=True).encode()).hexdigest()
+        xmp = xmp_packet(request.seed, latent_sha)
         for i, (item, lods) in enumerate(zip(items, built, strict=True)):
             meta = asset_meta(item, lods, style.name, style.grid, size, materials)
-            glb = write_glb(item.name, lods, materials, pngs, size, meta)
+            glb = write_glb(item.name, lods, materials, pngs, size, meta, xmp)
             rel = f"mesh/{item.name}.glb"
             ctx.path(rel).write_bytes(glb)
             assets.append(Asset("mesh", rel, GLB_TYPE, meta))
