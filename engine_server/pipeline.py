@@ -196,8 +196,8 @@ def build_manifest(job: PreparedJob) -> dict[str, Any]:
 
 def commit(store: PackStore, job: PreparedJob, staging: Path, files: Sequence[StagedFile]) -> dict[str, Any]:
     """Label every file with its provenance, then publish the pack atomically."""
-    from engine_server.provenance.label import Recipe, label_files
     from engine_server.provenance.keys import SigningIdentity
+    from engine_server.provenance.label import Recipe, label_files
 
     trained = frozenset(n for n in job.decoders if getattr(registry.get(n), "trained", False))
     recipe = Recipe(job.pack_id, job.seed, job.latent.to_dict(), dict(job.model_versions), trained)
