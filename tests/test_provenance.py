@@ -84,7 +84,7 @@ def _kinds(manifest: dict[str, Any]) -> dict[str, dict[str, Any]]:
 def test_one_flipped_byte_in_each_kind_is_caught(pack: tuple[Path, dict[str, Any]], tmp_path: Path) -> None:
     folder, manifest = pack
     kinds = _kinds(manifest)
-    assert {".glb", ".wav", ".mid"} <= set(kinds)
+    assert {".glb", ".wav", ".mid", ".png", ".mp4"} <= set(kinds)
     for suffix, asset in kinds.items():
         copy = tmp_path / suffix.strip(".")
         shutil.copytree(folder, copy)
