@@ -100,7 +100,10 @@ def prepare(spec: JobSpec, encoder: LatentSource | None) -> PreparedJob:
         assert spec.latent is not None
         latent = Latent.from_dict({**spec.latent, "seed": seed})
         source = {"latent": latent.to_dict()}
-    if spec.pins:
+    sketch_record = _fold_sketch(spec.options)
+    if sketch_record is not None:
+        latent, source["sketch"] = sketch_record[0](latent), sketch_record[1]
+    if spec.pins:  # after the sketch, so the user's pins win
         latent = latent.with_fields(spec.pins)
     latent = latent.with_fields({"seed": seed})
 
@@ -123,6 +126,17 @@ def prepare(spec: JobSpec, encoder: LatentSource | None) -> PreparedJob:
     identity = {"schema": SCHEMA, "engine": __version__, "models": versions, "request": record, "seed": seed}
     pack_id = hashlib.sha256(canonical_json(identity).encode()).hexdigest()[:24]
     return PreparedJob(pack_id, latent, seed, spec.quality, names, record["options"], record, versions, estimate)
+
+
+def _fold_sketch(options: Mapping[str, Mapping[str, Any]]) -> tuple[Callable[[Latent], Latent], dict] | None:
+    """A sketch given to the image or video decoder also steers the shared palette (checked before any work)."""
+    raw = (options.get("image") or {}).get("sketch") or (options.get("video") or {}).get("sketch")
+    if not raw:
+        return None
+    from engine_server.sketch import decode_sketch_option, fold_sketch, load_sketch
+
+    sketch = load_sketch(decode_sketch_option(raw))
+    return (lambda latent: fold_sketch(latent, sketch)), sketch.contribution()
 
 
 def replay_command(job: PreparedJob) -> str:
