@@ -132,7 +132,9 @@ class MeshDecoder:
 
         assets: list[Asset] = []
         metas = []
-        latent_sha = hashlib.sha256(json.dumps(latent.to_dict(), sort_keys=True).encode()).hexdigest()
+        # digest of the fields this decoder reads, so unrelated edits (tempo, say) leave the bytes alone
+        read = {k: v for k, v in latent.to_dict().items() if k in self.reads}
+        latent_sha = hashlib.sha256(json.dumps(read, sort_keys=True).encode()).hexdigest()
         xmp = xmp_packet(request.seed, latent_sha)
         for i, (item, lods) in enumerate(zip(items, built, strict=True)):
             meta = asset_meta(item, lods, style.name, style.grid, size, materials)
