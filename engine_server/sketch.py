@@ -26,9 +26,10 @@ from typing import Any
 
 import numpy as np
 
-from engine_server.analysis.palette import kmeans_oklab, oklab_to_hex, srgb8_to_oklab
+from engine_server.analysis.palette import kmeans_oklab
 from engine_server.errors import InvalidArgument
 from engine_server.latent import Latent
+from engine_server.oklab import oklab_to_hex, srgb8_to_oklab
 
 MAX_SKETCH_BYTES = 8 * 1024 * 1024
 MAX_SKETCH_PIXELS = 16_000_000
@@ -240,7 +241,7 @@ def fold_sketch(latent: Latent, sketch: Sketch, strength: float = 0.6) -> Latent
     """
     if not sketch.chromatic or strength <= 0:
         return latent
-    from engine_server.analysis.palette import hex_to_srgb, linear_to_oklab, srgb_to_linear
+    from engine_server.oklab import hex_to_srgb, linear_to_oklab, srgb_to_linear
 
     s = float(min(max(strength, 0.0), 1.0))
     cols = [s_.color for s_ in latent.palette] + [c for c, _ in sketch.palette]

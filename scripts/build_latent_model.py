@@ -38,7 +38,6 @@ import latent_anchors as A  # noqa: E402
 
 from engine_server import latent as L  # noqa: E402
 from engine_server.config import models_dir  # noqa: E402
-from engine_server.encoder.colour import hex_to_oklab  # noqa: E402
 from engine_server.encoder.embedder import Embedder  # noqa: E402
 from engine_server.encoder.mapper import (  # noqa: E402
     CHOICE_FIELDS,
@@ -46,6 +45,7 @@ from engine_server.encoder.mapper import (  # noqa: E402
     SCALAR_FIELDS,
     SIDECAR_SCHEMA,
 )
+from engine_server.oklab import hex_to_oklab  # noqa: E402
 
 OPSET = 17
 KEY_SEED = 20240601  # fixed: the key's jitter direction is part of the model, not of a run
@@ -398,7 +398,7 @@ def inputs_digest() -> str:
     for p in (
         ROOT / "scripts" / "latent_anchors.py",
         ROOT / "scripts" / "build_latent_model.py",
-        ROOT / "engine_server" / "encoder" / "colour.py",
+        ROOT / "engine_server" / "oklab.py",
         models_dir() / "minilm" / "export.json",
     ):
         h.update(p.read_bytes() if p.is_file() else b"-")

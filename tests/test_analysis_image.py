@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from engine_server.analysis import image as ia
-from engine_server.analysis.palette import linear_to_oklab, srgb_to_linear
+from engine_server.oklab import linear_to_oklab, srgb_to_linear
 
 # Sharma, Wu & Dalal (2005), Table 1, as in colour-science's own tests (pair 14 is commented out there
 # too: its published value depends on rounding of the hue term).

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from engine_server.analysis.palette import hex_to_srgb, linear_to_oklab, srgb_to_linear
 from engine_server.errors import InvalidArgument
+from engine_server.oklab import hex_to_srgb, linear_to_oklab, srgb_to_linear
 from engine_server.sketch import (
     GRID_COLS,
     MAX_SKETCH_BYTES,

@@ -27,7 +27,8 @@ from typing import Any
 
 import numpy as np
 
-from engine_server.analysis.palette import kmeans_oklab, oklab_to_hex, srgb8_to_oklab
+from engine_server.analysis.palette import kmeans_oklab
+from engine_server.oklab import oklab_to_hex, srgb8_to_oklab
 
 PALETTE_K = 6
 THUMB = 128

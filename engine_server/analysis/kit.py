@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from engine_server.analysis.image import palette_of, thumbnail
-from engine_server.analysis.palette import srgb8_to_oklab
+from engine_server.oklab import srgb8_to_oklab
 
 AXIS_TOLERANCE_DEG = 10.0
 SILHOUETTE_GRID = 64
@@ -229,12 +229,12 @@ def _kit_palette(assets: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
             if m["texels"] is not None:
                 rgb = np.asarray(m["texels"], dtype=np.float64) / 255.0
                 # baseColorFactor is linear; apply it in linear light, then back to sRGB 8-bit for OKLab
-                from engine_server.analysis.palette import linear_to_srgb, srgb_to_linear
+                from engine_server.oklab import linear_to_srgb, srgb_to_linear
 
                 lin = srgb_to_linear(rgb) * np.asarray(m["colour"])
                 lab = srgb8_to_oklab(np.round(linear_to_srgb(lin) * 255.0)).reshape(-1, 3)
             else:
-                from engine_server.analysis.palette import linear_to_oklab
+                from engine_server.oklab import linear_to_oklab
 
                 lab = linear_to_oklab(np.asarray([m["colour"]], dtype=np.float32)).reshape(-1, 3)
             points.append(lab)

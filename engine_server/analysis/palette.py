@@ -1,8 +1,7 @@
-"""Colour maths shared by the sketch reader, the renderer's grade and the coherence checks.
+"""Palettes read from pixels: deterministic k-means in OKLab, shared by the sketch reader and the analysers.
 
-OKLab (Ottosson 2020) is the space for palettes: distances in it track perceived differences well
-enough for clustering, and it is cheap (two 3x3 matrices and a cube root), so it can run on every
-pixel of a frame. The *coherence figure* of a picture (how close its dominant colours sit to a
+OKLab (`engine_server.oklab`) is the space for palettes: distances in it track perceived differences well
+enough for clustering. The *coherence figure* of a picture (how close its dominant colours sit to a
 latent palette, CIEDE2000) is the mesh package's `texture_distance` (engine_server/decoders/mesh/
 coherence.py), re-exported here as `picture_distance` so that the kit, the image and the clip are
 judged by one measure.
@@ -16,63 +15,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-# linear sRGB -> LMS -> OKLab (Ottosson 2020, M1 then M2)
-_M1 = np.array(
-    [
-        [0.4122214708, 0.5363325363, 0.0514459929],
-        [0.2119034982, 0.6806995451, 0.1073969566],
-        [0.0883024619, 0.2817188376, 0.6299787005],
-    ]
-)
-_M2 = np.array(
-    [
-        [0.2104542553, 0.7936177850, -0.0040720468],
-        [1.9779984951, -2.4285922050, 0.4505937099],
-        [0.0259040371, 0.7827717662, -0.8086757660],
-    ]
-)
-_M1_INV = np.linalg.inv(_M1)
-_M2_INV = np.linalg.inv(_M2)
-
-
-def srgb_to_linear(c: np.ndarray) -> np.ndarray:
-    """sRGB transfer (0..1) to linear light."""
-    c = np.asarray(c, dtype=np.float32)
-    return np.where(c <= 0.04045, c / 12.92, ((np.maximum(c, 0.0) + 0.055) / 1.055) ** 2.4).astype(np.float32)
-
-
-def linear_to_srgb(c: np.ndarray) -> np.ndarray:
-    """Linear light to the sRGB transfer, clipped to 0..1."""
-    c = np.clip(np.asarray(c, dtype=np.float32), 0.0, 1.0)
-    return np.where(c <= 0.0031308, c * 12.92, 1.055 * np.power(c, 1 / 2.4) - 0.055).astype(np.float32)
-
-
-def linear_to_oklab(rgb: np.ndarray) -> np.ndarray:
-    """Linear sRGB (..., 3) to OKLab (..., 3); negative light is clipped."""
-    lms = np.maximum(np.asarray(rgb, dtype=np.float32), 0.0) @ _M1.T.astype(np.float32)
-    return (np.cbrt(lms) @ _M2.T.astype(np.float32)).astype(np.float32)
-
-
-def oklab_to_linear(lab: np.ndarray) -> np.ndarray:
-    """OKLab (..., 3) to linear sRGB (..., 3) (may leave the gamut; callers clip)."""
-    lms = np.asarray(lab, dtype=np.float32) @ _M2_INV.T.astype(np.float32)
-    return ((lms**3) @ _M1_INV.T.astype(np.float32)).astype(np.float32)
-
-
-def srgb8_to_oklab(rgb8: np.ndarray) -> np.ndarray:
-    return linear_to_oklab(srgb_to_linear(np.asarray(rgb8, dtype=np.float32) / 255.0))
-
-
-def hex_to_srgb(colour: str) -> tuple[float, float, float]:
-    return tuple(int(colour[i : i + 2], 16) / 255.0 for i in (1, 3, 5))  # type: ignore[return-value]
-
-
-def srgb_to_hex(rgb: Sequence[float] | np.ndarray) -> str:
-    return "#" + "".join(f"{round(min(max(float(c), 0.0), 1.0) * 255):02x}" for c in rgb)
-
-
-def oklab_to_hex(lab: Sequence[float] | np.ndarray) -> str:
-    return srgb_to_hex(linear_to_srgb(oklab_to_linear(np.asarray(lab, dtype=np.float32))))
+from engine_server.oklab import hex_to_srgb, srgb8_to_oklab
 
 
 def kmeans_oklab(

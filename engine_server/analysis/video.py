@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from engine_server.analysis.image import analyse_pixels
-from engine_server.analysis.palette import srgb8_to_oklab
+from engine_server.oklab import srgb8_to_oklab
 
 MOTION_WIDTH = 160
 BLOCK = 10

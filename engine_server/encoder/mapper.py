@@ -19,8 +19,8 @@ import numpy as np
 import onnxruntime as ort
 
 from engine_server import latent as L
-from engine_server.encoder.colour import gamut_map, hex_to_oklab, oklab_to_hex
 from engine_server.errors import FailedPrecondition
+from engine_server.oklab import gamut_map, gamut_mapped_hex, hex_to_oklab
 
 LATENT_MAP_VERSION = "latent_map-v1"
 SIDECAR_SCHEMA = "motif.latent-map/1"
@@ -213,7 +213,7 @@ class LatentMapper:
         share = np.bincount(np.argmin(d, axis=1), weights=weights, minlength=len(chosen))
         share = np.maximum(share / share.sum(), 0.03)
         share = share / share.sum()
-        hexes = oklab_to_hex(labs[chosen])
+        hexes = gamut_mapped_hex(labs[chosen])
         order = sorted(range(len(chosen)), key=lambda i: (-share[i], hexes[i]))
         return [(hexes[i], float(share[i])) for i in order]
 

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine_server.analysis.palette import hex_to_srgb, linear_to_oklab, oklab_to_linear, srgb_to_linear
 from engine_server.latent import Latent
+from engine_server.oklab import hex_to_srgb, linear_to_oklab, oklab_to_linear, srgb_to_linear
 
 RGB = tuple[float, float, float]
 

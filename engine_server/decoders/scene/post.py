@@ -15,10 +15,10 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from engine_server.analysis.palette import linear_to_oklab, linear_to_srgb, oklab_to_linear
 from engine_server.decoders.scene.camera import Camera
 from engine_server.decoders.scene.look import Look
 from engine_server.decoders.scene.stage import MIST_DEPTH, Passes
+from engine_server.oklab import linear_to_oklab, linear_to_srgb, oklab_to_linear
 
 LUMA = np.array([0.2126, 0.7152, 0.0722], dtype=np.float32)
 
