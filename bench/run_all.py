@@ -12,7 +12,7 @@ HERE = Path(__file__).resolve().parent
 def main() -> int:
     failed = []
     for script in sorted(HERE.glob("*.py")):
-        if script.name in {"run_all.py", "__init__.py"}:
+        if script.name in {"run_all.py", "__init__.py", "coherence_prompts.py"}:
             continue
         print(f"\n== {script.name} ==", flush=True)
         if subprocess.run([sys.executable, str(script)], cwd=HERE.parent).returncode != 0:

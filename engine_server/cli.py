@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from engine_server.errors import MotifError
+from engine_server.errors import InvalidArgument, MotifError
 
 DEFAULT_PROMPT = "abandoned cyberpunk marketplace at dusk with rain"
 
@@ -98,6 +98,11 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("replay", help="regenerate a pack from its manifest and compare each asset")
     r.add_argument("pack", help="a pack id in the store, or a pack folder")
     r.add_argument("--store", type=Path)
+
+    c = sub.add_parser("coherence", help="score how well a pack's image, clip, kit and music agree (MCI)")
+    c.add_argument("pack", help="a pack id in the store, or a pack folder")
+    c.add_argument("--store", type=Path)
+    c.add_argument("--json", action="store_true", help="print the analysis and the breakdown as JSON")
     return p
 
 
@@ -300,6 +305,21 @@ def cmd_replay(args: argparse.Namespace) -> int:
     return 0 if same == len(rows) else 1
 
 
+def cmd_coherence(args: argparse.Namespace) -> int:
+    from engine_server import coherence
+
+    folder = _pack_folder(args.pack, args.store)
+    analysis = coherence.analyse_pack(folder)
+    if len(analysis["missing"]) == len(coherence.MODALITIES):
+        raise InvalidArgument(f"{folder} holds no image, clip, kit or music to score.")
+    _, breakdown = coherence.mci(analysis)
+    if args.json:
+        print(json.dumps({"analysis": coherence.readable(analysis), "mci": breakdown}, indent=1, default=str))
+    else:
+        print("\n".join(coherence.report(analysis, breakdown, analysis.get("pack_id") or folder.name)))
+    return 0 if breakdown["score"] is not None else 1
+
+
 _COMMANDS = {
     "serve": cmd_serve,
     "generate": cmd_generate,
@@ -308,6 +328,7 @@ _COMMANDS = {
     "doctor": cmd_doctor,
     "verify": cmd_verify,
     "replay": cmd_replay,
+    "coherence": cmd_coherence,
 }
 
 if __name__ == "__main__":
