@@ -161,6 +161,7 @@ def run(args: argparse.Namespace, store: Any, encoder: Any, cmd: str) -> None:
         print(f"      {m:<6} {statistics.fmean(per):.2f} s mean, {statistics.median(per):.2f} s median")
     print(f"  pack generation              mean {statistics.fmean(gen_s):.1f} s (cached packs count ~0)")
     _recovery(analyses, latents)
+    _weak_spots(items, analyses, latents, matched)
 
 
 # recovered cue -> latent field it should track (Pearson r over the matched packs)
@@ -191,6 +192,56 @@ def _recovery(analyses: Sequence[dict[str, Any]], latents: Sequence[dict[str, An
         print(f"      audio tempo within 4 % of the latent's in {np.mean(ok):.0%} of packs (octave errors count)")
         modes = [a["music"]["audio"]["mode"] == lat["mode"] for a, lat in zip(analyses, latents, strict=True)]
         print(f"      audio mode = latent mode in {np.mean(modes):.0%} of packs")
+
+
+MAIN_COLOUR_WEIGHT = 0.12  # a latent palette colour this heavy should be visible in every picture
+FOUND_DE00 = 15.0  # ... within this CIEDE2000 of some recovered palette colour
+VIVID_CHROMA = 50.0  # CIELAB C* above which a colour counts as vivid (neon, saturated paint)
+
+
+def _weak_spots(items: Sequence[tuple[str, ...]], analyses: Sequence[dict[str, Any]],
+                latents: Sequence[dict[str, Any]], matched: Sequence[float]) -> None:
+    """Where decoders drop what the latent asked for, and which packs' kits are least tied to their pictures."""
+    import colour
+
+    from engine_server.analysis.image import delta_e00
+    from engine_server.oklab import hex_to_srgb
+
+    print(f"  weak spots: latent palette colours of weight >= {MAIN_COLOUR_WEIGHT} found (dE00 <= {FOUND_DE00:g}) "
+          "in each recovered palette:")
+    for m in ("kit", "image", "clip"):
+        found: list[tuple[bool, bool]] = []  # (found, vivid)
+        for a, lat in zip(analyses, latents, strict=True):
+            if m not in a:
+                continue
+            labs = np.array([c["lab"] for c in a[m]["palette"]])
+            for c in lat["palette"]:
+                if c["weight"] >= MAIN_COLOUR_WEIGHT:
+                    lab = colour.XYZ_to_Lab(colour.sRGB_to_XYZ(np.array(hex_to_srgb(c["color"]))))
+                    found.append((float(delta_e00(lab[None, :], labs).min()) <= FOUND_DE00,
+                                  float(np.hypot(lab[1], lab[2])) > VIVID_CHROMA))
+        if found:
+            vivid = [f for f, v in found if v]
+            muted = [f for f, v in found if not v]
+            print(f"      {m:<6} {np.mean([f for f, _ in found]):.0%} of {len(found)}   vivid (C* > {VIVID_CHROMA:g}) "
+                  f"{np.mean(vivid) if vivid else float('nan'):.0%} of {len(vivid)}, others "
+                  f"{np.mean(muted) if muted else float('nan'):.0%} of {len(muted)}")
+    if all("music" in a and "synth_share" in a["music"] for a in analyses):
+        asked = [(lat["instruments"]["synth_pad"] + lat["instruments"]["synth_lead"], a["music"]["synth_share"])
+                 for a, lat in zip(analyses, latents, strict=True)]
+        want = [(w, s) for w, s in asked if w > 0.4]
+        r = float(np.corrcoef(np.array(asked).T)[0, 1])
+        print(f"      music  synth weight (pad + lead) ~ synth share of MIDI notes r = {r:+.2f}; latent asks for "
+              f"synths (> 0.4) in {len(want)} packs, {sum(s == 0 for _, s in want)} of them have no synth note")
+    if all("kit" in a for a in analyses) and len(analyses) > 2:
+        accepts = []
+        for i, a in enumerate(analyses):
+            n = sum(coherence.mci(coherence.swap(a, b, "kit"))[0] >= matched[i]
+                    for j, b in enumerate(analyses) if j != i)
+            accepts.append((n, items[i][0]))
+        accepts.sort(reverse=True)
+        print("      kit    packs that score as high or higher with another prompt's kit, most such kits first: "
+              + "; ".join(f"{p!r} {n}/{len(analyses) - 1}" for n, p in accepts[:4] if n))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
