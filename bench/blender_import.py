@@ -108,7 +108,7 @@ def _blender_side(a: dict[str, Any]) -> dict[str, Any]:
     import bpy
 
     bpy.ops.extensions.package_install_files(filepath=a["zip"], repo="user_default", enable_on_install=True)
-    runtime = sys.modules[f"{MODULE}.runtime"]
+    runtime: Any = sys.modules[f"{MODULE}.runtime"]
     prefs = bpy.context.preferences.addons[MODULE].preferences
     prefs.address = a["address"]
     scene = bpy.context.scene

@@ -22,12 +22,13 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 CMD = "python bench/render.py"
-CASES = {
+CASES: dict[str, tuple[str, str, dict[str, Any]]] = {
     "image-draft": ("image", "draft", {}),
     "image-final": ("image", "final", {}),
     "video-draft": ("video", "draft", {}),

@@ -25,6 +25,18 @@ def _prefs_or_report(op: Any, context: Any) -> Any | None:
     return p
 
 
+def _prompted_or_report(op: Any, context: Any) -> tuple[Any, Any] | None:
+    """(preferences, scene state) when the scene has a prompt; otherwise report why and return None."""
+    p = _prefs_or_report(op, context)
+    if p is None:
+        return None
+    state = props.ensure_initialized(context.scene, p)
+    if not state.prompt.strip():
+        op.report({"ERROR"}, "Type a prompt first: a place, a mood or a scene.")
+        return None
+    return p, state
+
+
 def _start(op: Any, kind: str, p: Any, scene: Any, **kw: Any) -> set[str]:
     try:
         runtime.start(kind, p, scene, **kw)
@@ -92,13 +104,10 @@ class MOTIF_OT_encode(bpy.types.Operator):
     bl_label = "Encode"
 
     def execute(self, context: Any) -> set[str]:
-        p = _prefs_or_report(self, context)
-        if p is None:
+        ready = _prompted_or_report(self, context)
+        if ready is None:
             return {"CANCELLED"}
-        state = props.ensure_initialized(context.scene, p)
-        if not state.prompt.strip():
-            self.report({"ERROR"}, "Type a prompt first: a place, a mood or a scene.")
-            return {"CANCELLED"}
+        p, state = ready
         return _start(self, "encode", p, context.scene, prompt=state.prompt, seed=state.seed,
                       pins=props.current_pins(state))
 
@@ -110,13 +119,10 @@ class MOTIF_OT_generate(bpy.types.Operator):
     bl_label = "Generate"
 
     def execute(self, context: Any) -> set[str]:
-        p = _prefs_or_report(self, context)
-        if p is None:
+        ready = _prompted_or_report(self, context)
+        if ready is None:
             return {"CANCELLED"}
-        state = props.ensure_initialized(context.scene, p)
-        if not state.prompt.strip():
-            self.report({"ERROR"}, "Type a prompt first: a place, a mood or a scene.")
-            return {"CANCELLED"}
+        p, state = ready
         decoders = props.chosen_decoders(state)
         if not decoders:
             self.report({"ERROR"}, "Tick at least one modality to generate (mesh, music, image, video).")
