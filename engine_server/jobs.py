@@ -290,6 +290,10 @@ def worker_main(conn: Connection, cancel_event: MpEvent, parent_pid: int) -> Non
     """Loop in the child: receive a job, run its decoders, send progress and the result."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C belongs to the server, which stops us
     _exit_with_parent(parent_pid)
+    if os.environ.get("MOTIF_WORKER_WARM_UP", "1") != "0":
+        from engine_server.decoders import registry
+
+        registry.warm_up()  # a job sent meanwhile waits in the pipe
     while True:
         try:
             msg = conn.recv()

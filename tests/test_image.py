@@ -64,6 +64,20 @@ def test_same_request_and_seed_give_the_same_bytes(tmp_path: Path) -> None:
     assert digest[0] != digest[2]
 
 
+def test_the_workers_renderer_warm_up_leaves_no_trace_in_the_next_picture(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Workers render a tiny scene when they start (so the first job is faster); that must not change a byte."""
+    from engine_server.decoders import registry
+    from engine_server.decoders.scene import stage
+
+    a, _, _ = decode(tmp_path / "a", DUSK_MARKET, SMALL)
+    monkeypatch.setattr(stage, "_renderer_warm", False)
+    assert registry.warm_up() == registry.names()  # every decoder warms up without an error
+    assert stage._renderer_warm
+    b, _, _ = decode(tmp_path / "b", DUSK_MARKET, SMALL)
+    assert hashlib.sha256(a.read_bytes()).hexdigest() == hashlib.sha256(b.read_bytes()).hexdigest()
+
+
 def test_dominant_colours_sit_near_the_latent_palette(tmp_path: Path) -> None:
     """Coherence (CIEDE2000, engine_server.analysis.palette.picture_distance): each render sits within
     18 of its own palette, closer to it than to the other renders' palettes on average, and the

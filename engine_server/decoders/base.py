@@ -88,7 +88,11 @@ class DecodeContext:
 
 @runtime_checkable
 class Decoder(Protocol):
-    """A decoder plug-in. Implementations are plain classes registered in `registry.py`."""
+    """A decoder plug-in. Implementations are plain classes registered in `registry.py`.
+
+    A decoder may also define `warm_up(self) -> None`, which an idle worker runs once at start
+    (`registry.warm_up`) to pay one-off start-up costs before the first job arrives.
+    """
 
     name: str
     summary: str

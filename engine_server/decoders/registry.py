@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import logging
 from collections.abc import Iterable
 
 from engine_server.decoders.base import Decoder
@@ -20,6 +21,7 @@ _ENTRIES: dict[str, str] = {
 DEFAULT_DECODERS: tuple[str, ...] = ("mesh", "music", "image", "video")
 
 _cache: dict[str, Decoder] = {}
+log = logging.getLogger("motif.decoders")
 
 
 def names() -> list[str]:
@@ -33,6 +35,22 @@ def get(name: str) -> Decoder:
         module_name, _, attr = _ENTRIES[name].partition(":")
         _cache[name] = getattr(importlib.import_module(module_name), attr)()
     return _cache[name]
+
+
+def warm_up() -> list[str]:
+    """Import every decoder and run its optional `warm_up()` (a worker does this while idle, so the
+    user's first job does not pay start-up costs). A failure is logged, never raised: the job that
+    needs that decoder will report it properly. Returns the decoders that warmed up."""
+    warmed = []
+    for name in _ENTRIES:
+        try:
+            hook = getattr(get(name), "warm_up", None)
+            if hook is not None:
+                hook()
+            warmed.append(name)
+        except Exception:
+            log.warning("decoder %s could not warm up; its first job will say why", name, exc_info=True)
+    return warmed
 
 
 def resolve(requested: Iterable[str]) -> list[Decoder]:

@@ -74,6 +74,12 @@ class ImageDecoder:
     after: tuple[str, ...] = ("mesh",)
     placeholder = False
 
+    def warm_up(self) -> None:
+        """Load bpy and start Cycles once in an idle worker (see stage.warm_up_renderer)."""
+        from engine_server.decoders.scene import stage
+
+        stage.warm_up_renderer()
+
     def validate(self, request: DecodeRequest) -> None:
         unknown = set(request.options) - set(KNOWN_OPTIONS)
         if unknown:

@@ -85,6 +85,14 @@ class VideoDecoder:
     after: tuple[str, ...] = ("mesh", "music")
     placeholder = False
 
+    def warm_up(self) -> None:
+        """Load bpy and start Cycles once in an idle worker (see stage.warm_up_renderer)."""
+        import av  # noqa: F401 - FFmpeg's libraries, loaded once
+
+        from engine_server.decoders.scene import stage
+
+        stage.warm_up_renderer()
+
     def validate(self, request: DecodeRequest) -> None:
         unknown = set(request.options) - set(KNOWN_OPTIONS)
         if unknown:
