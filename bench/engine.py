@@ -169,9 +169,14 @@ def main() -> None:
         store = PackStore(tmpdir / "fetch-store")
         pack_id, rel = make_big_pack(store, size)
         src, _ = store.asset_path(pack_id, rel)
-        t0 = time.perf_counter()
-        hashlib.sha256(src.read_bytes())
-        hash_rate = size / (time.perf_counter() - t0) / (1 << 20)
+        data = src.read_bytes()
+        hash_s = []
+        for _ in range(3):
+            t0 = time.perf_counter()
+            hashlib.sha256(data)
+            hash_s.append(time.perf_counter() - t0)
+        del data
+        hash_rate = size / statistics.median(hash_s) / (1 << 20)
         proc, address, _ = start_serve(tmpdir / "fetch-store")
         try:
             with MotifClient(address) as client:
@@ -191,8 +196,8 @@ def main() -> None:
         f_rate = size / statistics.median(fetch_s) / (1 << 20)
         r_rate = size / statistics.median(raw_s) / (1 << 20)
         s_rate = size / statistics.median(stream_s) / (1 << 20)
-        print(f"raw loopback socket (sendfile) to a file: {r_rate:.0f} MiB/s; sha256 of the same bytes in memory: "
-              f"{hash_rate:.0f} MiB/s   [{cmd}]")
+        print(f"raw loopback socket (sendfile) to a file: {r_rate:.0f} MiB/s; sha256 of the same bytes in memory "
+              f"(median of 3): {hash_rate:.0f} MiB/s   [{cmd}]")
         print(f"FetchAsset {args.fetch_mib} MiB from `motif serve`, stream to a file (no verification): "
               f"{s_rate:.0f} MiB/s; ratio to the raw socket {s_rate / r_rate:.0%}   [{cmd}]")
         print(f"FetchAsset {args.fetch_mib} MiB from `motif serve`, to a file, sha256 verified: {f_rate:.0f} MiB/s; "
