@@ -8,12 +8,12 @@ their files atomically once every decoder has finished.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-from engine_server.errors import Cancelled
+from engine_server.errors import Cancelled, InvalidArgument
 from engine_server.latent import Latent
 
 QUALITIES = ("draft", "final")
@@ -109,3 +109,11 @@ class Decoder(Protocol):
 
     def decode(self, request: DecodeRequest, ctx: DecodeContext) -> list[Asset]:
         """Write files under ctx.out_dir and return them."""
+
+
+def reject_unknown_options(decoder: str, options: Mapping[str, Any], known: Iterable[str]) -> None:
+    """InvalidArgument naming the options a decoder does not know, and those it does (typos are common)."""
+    known = list(known)
+    unknown = set(options) - set(known)
+    if unknown:
+        raise InvalidArgument(f"Unknown {decoder} option(s): {', '.join(sorted(unknown))}. Known: {', '.join(known)}.")

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import json
 
-from engine_server.decoders.base import Asset, DecodeContext, DecodeRequest, OutputSpec
-from engine_server.errors import InvalidArgument
+from engine_server.decoders.base import Asset, DecodeContext, DecodeRequest, OutputSpec, reject_unknown_options
 
 
 class ProbeDecoder:
@@ -21,9 +20,7 @@ class ProbeDecoder:
     placeholder = True
 
     def validate(self, request: DecodeRequest) -> None:
-        unknown = set(request.options) - {"sleep_s", "crash", "steps"}
-        if unknown:
-            raise InvalidArgument(f"Unknown probe option(s): {', '.join(sorted(unknown))}.")
+        reject_unknown_options("probe", request.options, ("sleep_s", "crash", "steps"))
 
     def estimate_seconds(self, request: DecodeRequest) -> float:
         return float(request.options.get("sleep_s", 0.0))

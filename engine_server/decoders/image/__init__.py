@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from engine_server.decoders.base import Asset, DecodeContext, DecodeRequest, OutputSpec
+from engine_server.decoders.base import Asset, DecodeContext, DecodeRequest, OutputSpec, reject_unknown_options
 from engine_server.errors import InvalidArgument
 
 DEFAULT_WIDTH, DEFAULT_HEIGHT = 1920, 1080
@@ -81,11 +81,7 @@ class ImageDecoder:
         stage.warm_up_renderer()
 
     def validate(self, request: DecodeRequest) -> None:
-        unknown = set(request.options) - set(KNOWN_OPTIONS)
-        if unknown:
-            raise InvalidArgument(
-                f"Unknown image option(s): {', '.join(sorted(unknown))}. Known: {', '.join(KNOWN_OPTIONS)}."
-            )
+        reject_unknown_options("image", request.options, KNOWN_OPTIONS)
         w = _int_option(request.options, "width", DEFAULT_WIDTH)
         h = _int_option(request.options, "height", DEFAULT_HEIGHT)
         if w * h > MAX_PIXELS:

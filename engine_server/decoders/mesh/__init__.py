@@ -14,7 +14,7 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from engine_server.decoders.base import Asset, DecodeContext, DecodeRequest, OutputSpec
+from engine_server.decoders.base import Asset, DecodeContext, DecodeRequest, OutputSpec, reject_unknown_options
 from engine_server.decoders.mesh.assembly import LodMesh
 from engine_server.decoders.mesh.gltf import SCREEN_COVERAGE, write_glb, xmp_packet
 from engine_server.decoders.mesh.kit import LOD_COUNT, TRIANGLE_BUDGET, KitItem, build_asset, plan_kit
@@ -82,11 +82,7 @@ class MeshDecoder:
         return opts
 
     def validate(self, request: DecodeRequest) -> None:
-        unknown = set(request.options) - set(DEFAULT_OPTIONS)
-        if unknown:
-            raise InvalidArgument(
-                f"Unknown mesh option(s): {', '.join(sorted(unknown))}. Known: {', '.join(DEFAULT_OPTIONS)}."
-            )
+        reject_unknown_options("mesh", request.options, DEFAULT_OPTIONS)
         opts = self.options(request)
         size = opts["texture_size"]
         if isinstance(size, bool) or size not in TEXTURE_SIZES:

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from engine_server.decoders.base import reject_unknown_options
 from engine_server.errors import InvalidArgument
 
 SHAPES = ("loop", "cue")
@@ -59,11 +60,7 @@ def _number(name: str, value: Any) -> float:
 
 def parse_options(options: Mapping[str, Any]) -> MusicOptions:
     """Validate and normalise the options mapping (raises InvalidArgument)."""
-    unknown = set(options) - set(KNOWN)
-    if unknown:
-        raise InvalidArgument(
-            f"Unknown music option(s): {', '.join(sorted(unknown))}. Known options: {', '.join(KNOWN)}."
-        )
+    reject_unknown_options("music", options, KNOWN)
     shape = options.get("shape", "loop")
     if shape not in SHAPES:
         raise InvalidArgument(f"music option shape must be 'loop' or 'cue'; got {shape!r}.")

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from engine_server.decoders.base import Asset, DecodeContext, DecodeRequest, OutputSpec
+from engine_server.decoders.base import Asset, DecodeContext, DecodeRequest, OutputSpec, reject_unknown_options
 from engine_server.errors import InvalidArgument
 
 FPS = 24
@@ -94,11 +94,7 @@ class VideoDecoder:
         stage.warm_up_renderer()
 
     def validate(self, request: DecodeRequest) -> None:
-        unknown = set(request.options) - set(KNOWN_OPTIONS)
-        if unknown:
-            raise InvalidArgument(
-                f"Unknown video option(s): {', '.join(sorted(unknown))}. Known: {', '.join(KNOWN_OPTIONS)}."
-            )
+        reject_unknown_options("video", request.options, KNOWN_OPTIONS)
         _options(request)
         from engine_server.sketch import sketch_from_options
 
