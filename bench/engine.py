@@ -2,7 +2,8 @@
 
     .venv/bin/python bench/engine.py [--fetch-mib 256] [--rounds 20]
 
-Each figure is printed with the command that made it. Goals (issue 2): cold start <= 2 s,
+Also: the first and second image job on a freshly started engine, with and without the worker's
+warm-up. Each figure is printed with the command that made it. Goals (issue 2): cold start <= 2 s,
 FetchAsset >= 50 % of a raw loopback socket copy of the same bytes. FetchAsset is measured from a
 `motif serve` process, as hosts use it (an in-process server shares the client's GIL). The sha256 of
 the same bytes is printed beside it: the client verifies every download, so it cannot go faster.
@@ -91,6 +92,35 @@ def generate_overhead(client: MotifClient, rounds: int) -> tuple[float, float]:
     return statistics.median(times), times[int(0.9 * (len(times) - 1))]
 
 
+IDLE_S = 10.0  # how long a freshly started engine sits idle before its first job
+
+
+def first_jobs(store: Path, warm_up: bool) -> tuple[float, float]:
+    """Seconds of the first and second mesh+image job on an engine that was idle for IDLE_S after start,
+    with or without the worker's warm-up (MOTIF_WORKER_WARM_UP, read by the worker when it starts)."""
+    saved = os.environ.get("MOTIF_WORKER_WARM_UP")
+    os.environ["MOTIF_WORKER_WARM_UP"] = "1" if warm_up else "0"
+    try:
+        eng = Engine("127.0.0.1:0", store_root=store).start()
+    finally:
+        if saved is None:
+            os.environ.pop("MOTIF_WORKER_WARM_UP")
+        else:
+            os.environ["MOTIF_WORKER_WARM_UP"] = saved
+    try:
+        time.sleep(IDLE_S)
+        times = []
+        with MotifClient(eng.address) as client:
+            for seed in (1, 2):
+                t0 = time.perf_counter()
+                for _ in client.generate(prompt="rainy neon market at dusk", seed=seed, decoders=["mesh", "image"]):
+                    pass
+                times.append(time.perf_counter() - t0)
+        return times[0], times[1]
+    finally:
+        eng.stop()
+
+
 def make_big_pack(store: PackStore, size: int) -> tuple[str, str]:
     pack_id = hashlib.sha256(f"bench-{size}".encode()).hexdigest()[:24]
     if store.exists(pack_id):
@@ -163,6 +193,11 @@ def main() -> None:
                       f"p90 {p90 * 1000:.1f} ms over {args.rounds}   [{cmd}]")
         finally:
             eng.stop()
+
+        for warm in (False, True):
+            first, second = first_jobs(tmpdir / f"first-{warm}", warm)
+            print(f"mesh+image draft job on an engine idle {IDLE_S:.0f} s after start, worker warm-up "
+                  f"{'on ' if warm else 'off'}: first {first:.2f} s, second {second:.2f} s   [{cmd}]")
 
         # FetchAsset from a `motif serve` process, as every host plugin uses it
         size = args.fetch_mib << 20
