@@ -252,12 +252,6 @@ def palette_agreement(delta_e: float) -> float:
     return 1.0 / (1.0 + (delta_e / PALETTE_HALF_DE) ** 2)
 
 
-def _pct(name: str, value: float) -> float:
-    reverse = name.startswith("-")
-    p = percentile(value, SCALES[name.lstrip("-")])
-    return 1.0 - p if reverse else p
-
-
 def _side(names: Sequence[str], scaled: Mapping[str, float]) -> tuple[float, list[str]] | None:
     used = [n for n in names if n.lstrip("-") in scaled]
     if not used:

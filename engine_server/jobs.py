@@ -115,10 +115,6 @@ class JobManager:
                 return False
         return True
 
-    def queue_length(self) -> int:
-        with self._lock:
-            return len(self._pending)
-
     def close(self) -> None:
         with self._lock:
             self._closing = True

@@ -268,8 +268,3 @@ def validate_field(name: str, value: Any) -> None:
             raise InvalidArgument(f"embedding must have {EMBEDDING_DIM} values; got {len(value)}.")
         if not all(math.isfinite(v) for v in value):
             raise InvalidArgument("embedding values must be finite numbers.")
-
-
-def validate_fields(values: Mapping[str, Any]) -> None:
-    for name, value in values.items():
-        validate_field(name, value)

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from engine_server.oklab import hex_to_srgb, srgb8_to_oklab
+from engine_server.oklab import hex_to_srgb
 
 
 def kmeans_oklab(
@@ -62,15 +62,6 @@ def kmeans_oklab(
     c, share = c[keep], share[keep]
     order = np.argsort(-share, kind="stable")
     return c[order].astype(np.float32), (share[order] / share.sum()).astype(np.float32)
-
-
-def dominant_oklab(rgb8: np.ndarray, k: int = 6, thumb: int = 96) -> tuple[np.ndarray, np.ndarray]:
-    """Dominant colours of an sRGB uint8 picture: k-means in OKLab over a box-filtered thumbnail."""
-    from PIL import Image
-
-    img = Image.fromarray(np.ascontiguousarray(np.asarray(rgb8)[..., :3]), "RGB")
-    img.thumbnail((thumb, thumb), Image.Resampling.BOX)
-    return kmeans_oklab(srgb8_to_oklab(np.asarray(img)), k)
 
 
 def picture_distance(rgb8: np.ndarray, palette_hex: Sequence[str]) -> float:

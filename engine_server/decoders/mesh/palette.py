@@ -39,14 +39,6 @@ def srgb_to_lab(c: np.ndarray) -> np.ndarray:
     return np.stack([116 * f[..., 1] - 16, 500 * (f[..., 0] - f[..., 1]), 200 * (f[..., 1] - f[..., 2])], axis=-1)
 
 
-def lab_to_srgb(lab: np.ndarray) -> np.ndarray:
-    lab = np.asarray(lab, dtype=np.float64)
-    fy = (lab[..., 0] + 16) / 116
-    f = np.stack([fy + lab[..., 1] / 500, fy, fy - lab[..., 2] / 200], axis=-1)
-    xyz = np.where(f > 6 / 29, f**3, 3 * (6 / 29) ** 2 * (f - 4 / 29)) * _D65
-    return linear_to_srgb(xyz @ np.linalg.inv(_XYZ_FROM_LINEAR).T)
-
-
 @dataclass(frozen=True)
 class Swatch:
     rgb: RGB  # sRGB 0..1

@@ -245,18 +245,6 @@ def to_uint8(rgb: np.ndarray) -> np.ndarray:
     return (np.clip(rgb, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
 
 
-def upscale(rgb: np.ndarray, width: int, height: int) -> np.ndarray:
-    """Display-space float image resized with Lanczos (per channel, float precision)."""
-    h, w = rgb.shape[:2]
-    if (w, h) == (width, height):
-        return rgb
-    out = np.empty((height, width, 3), dtype=np.float32)
-    for c in range(3):
-        im = Image.fromarray(np.ascontiguousarray(rgb[..., c], dtype=np.float32), "F")
-        out[..., c] = np.asarray(im.resize((width, height), Image.Resampling.LANCZOS))
-    return out
-
-
 def upscale_sharpen(rgb: np.ndarray, width: int, height: int, amount: float) -> np.ndarray:
     """Display-space image to the output size: Lanczos, then an unsharp mask to restore crispness
     (both in Pillow's C code, on 8 bits; grain added afterwards hides the quantisation)."""

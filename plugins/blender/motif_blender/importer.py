@@ -436,8 +436,3 @@ def _vec(c: Any) -> Any:
     from mathutils import Vector
 
     return Vector((c[0], c[1], c[2]))
-
-
-def find_pack_collections(pack_id: str) -> list[Any]:
-    """Collections made from a pack (its custom property), so a pack can be found again."""
-    return [c for c in bpy.data.collections if c.get(PROP_PREFIX + "pack_id") == pack_id]

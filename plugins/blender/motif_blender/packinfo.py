@@ -7,7 +7,6 @@ into Blender data.
 from __future__ import annotations
 
 import ipaddress
-import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -87,10 +86,6 @@ def collection_name(manifest: Mapping[str, Any]) -> str:
 
 def pack_decoders(manifest: Mapping[str, Any]) -> list[str]:
     return [str(d) for d in manifest.get("request", {}).get("decoders", [])]
-
-
-def read_manifest(pack_dir: Path) -> dict[str, Any]:
-    return dict(json.loads((Path(pack_dir) / "pack.json").read_text(encoding="utf-8")))
 
 
 def pack_is_complete(pack_dir: Path, manifest: Mapping[str, Any]) -> bool:

@@ -3,7 +3,6 @@ for the parts that recur across recipes: beams between points, posts, plank runs
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -126,7 +125,3 @@ def lantern(b: Builder, c: Ctx, at: g.Floats, size: float, frame: str = "metal",
             for sz in (-1, 1):
                 beam(b, frame, (x + sx * size * 0.42, y + size * 0.1, z + sz * size * 0.42),
                      (x + sx * size * 0.42, y + size, z + sz * size * 0.42), size * 0.07)
-
-
-def ring_points(r: float, n: int, phase: float = 0.0) -> list[tuple[float, float]]:
-    return [(r * math.cos(phase + 2 * math.pi * i / n), r * math.sin(phase + 2 * math.pi * i / n)) for i in range(n)]
