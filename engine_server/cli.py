@@ -170,13 +170,7 @@ def _generate_local(args: argparse.Namespace, prompt: str | None, decoders: list
                             quality=args.quality, options=args.options)
     show(0.0, "encoding")
     job = pipeline.prepare(spec, get_encoder() if prompt is not None else None)
-    if store.exists(job.pack_id):
-        manifest = store.get(job.pack_id)
-    else:
-        with store.staging() as staging:
-            files = pipeline.run_decoders(job, staging, lambda stage, f, m: show(f, m), lambda: False)
-            show(1.0, "saving the pack")
-            manifest = pipeline.commit(store, job, staging, files)
+    manifest = pipeline.make_in_process(store, job, lambda stage, f, m: show(f, m))
     return manifest, store.export(job.pack_id, args.out)
 
 

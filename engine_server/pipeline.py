@@ -208,6 +208,18 @@ def build_manifest(job: PreparedJob) -> dict[str, Any]:
     }
 
 
+def make_in_process(store: PackStore, job: PreparedJob,
+                    progress: Callable[[str, float, str], None] = lambda *_: None) -> dict[str, Any]:
+    """A pack made here rather than on a worker (the CLI without --server, benchmarks): the stored
+    manifest when the store already has this pack, else decode into staging and commit."""
+    if store.exists(job.pack_id):
+        return store.get(job.pack_id)
+    with store.staging() as staging:
+        files = run_decoders(job, staging, progress, lambda: False)
+        progress("commit", 1.0, "saving the pack")
+        return commit(store, job, staging, files)
+
+
 def commit(store: PackStore, job: PreparedJob, staging: Path, files: Sequence[StagedFile]) -> dict[str, Any]:
     """Label every file with its provenance, then publish the pack atomically."""
     from engine_server.provenance.keys import SigningIdentity
