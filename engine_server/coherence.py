@@ -34,13 +34,18 @@ CHEAP_OPTIONS: dict[str, dict[str, Any]] = {
 # Reading a pack
 
 
-def pack_files(folder: Path | str) -> dict[str, list[Path]]:
-    """The files each analyser reads: from pack.json's roles when present, else by folder and suffix."""
+def read_manifest(folder: Path | str) -> dict[str, Any] | None:
+    """The folder's pack.json, or None for a folder of loose files."""
+    path = Path(folder) / "pack.json"
+    return dict(json.loads(path.read_text())) if path.is_file() else None
+
+
+def pack_files(folder: Path | str, manifest: Mapping[str, Any] | None) -> dict[str, list[Path]]:
+    """The files each analyser reads: from pack.json's roles when there is one, else by folder and suffix."""
     root = Path(folder)
     found: dict[str, list[Path]] = {"image": [], "video": [], "mesh": [], "music": [], "midi": []}
-    manifest = root / "pack.json"
-    if manifest.is_file():
-        for a in json.loads(manifest.read_text()).get("assets", []):
+    if manifest is not None:
+        for a in manifest.get("assets", []):
             role, path = a.get("role"), root / a.get("path", "")
             if role in found and path.is_file():
                 found[role].append(path)
@@ -65,11 +70,11 @@ def analyse_pack(folder: Path | str) -> dict[str, Any]:
     from engine_server.analysis.video import analyse_video
 
     root = Path(folder)
-    files = pack_files(root)
+    manifest = read_manifest(root)
+    files = pack_files(root, manifest)
     out: dict[str, Any] = {"pack": str(root)}
-    manifest = root / "pack.json"
-    if manifest.is_file():
-        out["pack_id"] = json.loads(manifest.read_text()).get("pack_id")
+    if manifest is not None:
+        out["pack_id"] = manifest.get("pack_id")
     seconds: dict[str, float] = {}
     jobs: dict[str, Callable[[], dict[str, Any]]] = {}
     if files["image"]:
@@ -111,10 +116,7 @@ def make_pack(store: Any, encoder: Any, prompt: str, seed: int, decoders: Sequen
     spec = pipeline.JobSpec(prompt=prompt, seed=seed, decoders=tuple(decoders), quality=quality,
                             options={k: dict(v) for k, v in (options or {}).items() if k in decoders})
     job = pipeline.prepare(spec, encoder)
-    if not store.exists(job.pack_id):
-        with store.staging() as staging:
-            files = pipeline.run_decoders(job, staging, lambda stage, f, m: None, lambda: False)
-            pipeline.commit(store, job, staging, files)
+    pipeline.make_in_process(store, job)
     return Path(store.pack_dir(job.pack_id))
 
 

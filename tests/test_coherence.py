@@ -214,6 +214,23 @@ def test_coherence_command_prints_score_and_breakdown(packs: list[tuple[Path, di
     assert data["analysis"]["music"]["fingerprint"] == "(fingerprint)"
 
 
+@pytest.mark.slow
+def test_loose_files_without_pack_json_are_found_and_scored_alike(packs: list[tuple[Path, dict[str, Any]]],
+                                                                  tmp_path: Path) -> None:
+    """Files from elsewhere (no pack.json) are found by folder and suffix and give the same analysis."""
+    import shutil
+
+    folder, analysis = packs[1]
+    loose = tmp_path / "loose"
+    shutil.copytree(folder, loose, ignore=shutil.ignore_patterns("pack.json"))
+    again = coherence.analyse_pack(loose)
+    assert "pack_id" not in again and again["missing"] == []
+    assert coherence.cues(again) == coherence.cues(analysis)
+    for m in ("image", "clip", "kit"):
+        assert again[m]["palette"] == analysis[m]["palette"], m
+    assert coherence.mci(again)[0] == pytest.approx(coherence.mci(analysis)[0], abs=1e-9)
+
+
 def test_coherence_command_on_a_folder_without_assets_says_so(tmp_path: Path,
                                                               capsys: pytest.CaptureFixture[str]) -> None:
     from engine_server import cli
