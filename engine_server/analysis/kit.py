@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from engine_server.analysis.image import palette_of, thumbnail
-from engine_server.oklab import srgb8_to_oklab
+from engine_server.oklab import linear_to_oklab, srgb_to_linear
 
 AXIS_TOLERANCE_DEG = 10.0
 SILHOUETTE_GRID = 64
@@ -226,17 +226,13 @@ def _kit_palette(assets: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     total = sum(m["area_m2"] for a in assets for m in a["materials"]) or 1.0
     for a in assets:
         for m in a["materials"]:
+            # baseColorFactor is linear: it multiplies the texture in linear light
             if m["texels"] is not None:
-                rgb = np.asarray(m["texels"], dtype=np.float64) / 255.0
-                # baseColorFactor is linear; apply it in linear light, then back to sRGB 8-bit for OKLab
-                from engine_server.oklab import linear_to_srgb, srgb_to_linear
-
-                lin = srgb_to_linear(rgb) * np.asarray(m["colour"])
-                lab = srgb8_to_oklab(np.round(linear_to_srgb(lin) * 255.0)).reshape(-1, 3)
+                lin = srgb_to_linear(np.asarray(m["texels"], dtype=np.float32) / 255.0) * np.asarray(
+                    m["colour"], dtype=np.float32)
             else:
-                from engine_server.oklab import linear_to_oklab
-
-                lab = linear_to_oklab(np.asarray([m["colour"]], dtype=np.float32)).reshape(-1, 3)
+                lin = np.asarray([m["colour"]], dtype=np.float32)
+            lab = linear_to_oklab(lin).reshape(-1, 3)
             points.append(lab)
             weights.append(np.full(len(lab), m["area_m2"] / total / len(lab)))
     if not points:
