@@ -36,11 +36,6 @@ from engine_server import coherence  # noqa: E402
 MODALITY_DECODER = {"image": "image", "clip": "video", "kit": "mesh", "music": "music"}
 
 
-def _options(decoders: Sequence[str]) -> dict[str, dict[str, Any]]:
-    """coherence.CHEAP_OPTIONS (the CI test's settings too) for the decoders in the job."""
-    return {k: dict(v) for k, v in coherence.CHEAP_OPTIONS.items() if k in decoders}
-
-
 def _signing_keys() -> None:
     if not os.environ.get("MOTIF_KEYS_DIR"):
         from engine_server.provenance import keys
@@ -55,7 +50,7 @@ def _latent(folder: Path) -> dict[str, Any]:
 def calibrate(store: Any, encoder: Any, decoders: Sequence[str], seed: int) -> None:
     values: dict[str, list[float]] = {}
     for prompt in CALIBRATION:
-        folder = coherence.make_pack(store, encoder, prompt, seed, decoders, _options(decoders))
+        folder = coherence.make_pack(store, encoder, prompt, seed, decoders)
         for k, v in coherence.cues(coherence.analyse_pack(folder)).items():
             values.setdefault(k, []).append(v)
         print(f"  calibrated on {prompt!r}", file=sys.stderr, flush=True)
@@ -75,13 +70,13 @@ def run(args: argparse.Namespace, store: Any, encoder: Any, cmd: str) -> None:
     decoders = [d.strip() for d in args.decoders.split(",") if d.strip()]
     items = BENCH[: args.prompts]
     present = [m for m, d in MODALITY_DECODER.items() if d in decoders]
-    opts = _options(decoders)
+    opts = {k: v for k, v in coherence.CHEAP_OPTIONS.items() if k in decoders}  # the CI test's settings too
     analyses: list[dict[str, Any]] = []
     latents: list[dict[str, Any]] = []
     gen_s: list[float] = []
     for i, (prompt, *_rest) in enumerate(items):
         t0 = time.perf_counter()
-        folder = coherence.make_pack(store, encoder, prompt, args.seed, decoders, opts)
+        folder = coherence.make_pack(store, encoder, prompt, args.seed, decoders)
         gen_s.append(time.perf_counter() - t0)
         analyses.append(coherence.analyse_pack(folder))
         latents.append(_latent(folder))
@@ -112,7 +107,7 @@ def run(args: argparse.Namespace, store: Any, encoder: Any, cmd: str) -> None:
                     own = ["mesh", "image"]  # a renderer stages its own tool's kit
                 elif m == "clip":
                     own = ["mesh", "music", "video"]  # ... and a clip tool lays its own score under it
-                folder = coherence.make_pack(store, encoder, text, args.seed + 101 * (k + 1), own, _options(own))
+                folder = coherence.make_pack(store, encoder, text, args.seed + 101 * (k + 1), own)
                 parts[m] = coherence.analyse_pack(folder)[m]
             parts["missing"] = [m for m in coherence.MODALITIES if m not in parts]
             separate.append(coherence.mci(parts)[0])

@@ -109,12 +109,14 @@ def swap(analysis: Mapping[str, Any], other: Mapping[str, Any], modality: str) -
 
 
 def make_pack(store: Any, encoder: Any, prompt: str, seed: int, decoders: Sequence[str],
-              options: Mapping[str, Mapping[str, Any]] | None = None, quality: str = "draft") -> Path:
-    """Generate (or reuse) one pack through the engine's own pipeline; returns its folder in `store`."""
+              options: Mapping[str, Mapping[str, Any]] = CHEAP_OPTIONS, quality: str = "draft") -> Path:
+    """Generate (or reuse) one pack through the engine's own pipeline; returns its folder in `store`.
+
+    `options` may name decoders the job does not run; only those it runs are used."""
     from engine_server import pipeline
 
     spec = pipeline.JobSpec(prompt=prompt, seed=seed, decoders=tuple(decoders), quality=quality,
-                            options={k: dict(v) for k, v in (options or {}).items() if k in decoders})
+                            options={k: dict(v) for k, v in options.items() if k in decoders})
     job = pipeline.prepare(spec, encoder)
     pipeline.make_in_process(store, job)
     return Path(store.pack_dir(job.pack_id))

@@ -153,10 +153,9 @@ def packs(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[Path, dict[str
     decoders = ["mesh", "music", "image", "video"]
     store = PackStore(tmp_path_factory.mktemp("coherence-store"))
     enc = get_encoder()
-    options = {k: v for k, v in coherence.CHEAP_OPTIONS.items() if k in decoders}
     out = []
     for prompt in PROMPTS:
-        folder = coherence.make_pack(store, enc, prompt, SEED, decoders, options)
+        folder = coherence.make_pack(store, enc, prompt, SEED, decoders)
         out.append((folder, coherence.analyse_pack(folder)))
     return out
 
