@@ -97,16 +97,11 @@ IDLE_S = 10.0  # how long a freshly started engine sits idle before its first jo
 
 def first_jobs(store: Path, warm_up: bool) -> tuple[float, float]:
     """Seconds of the first and second mesh+image job on an engine that was idle for IDLE_S after start,
-    with or without the worker's warm-up (MOTIF_WORKER_WARM_UP, read by the worker when it starts)."""
+    with or without the worker's warm-up (MOTIF_WORKER_WARM_UP, read by the worker when it is spawned,
+    which happens on a thread of its own: the variable stays set until the engine stops)."""
     saved = os.environ.get("MOTIF_WORKER_WARM_UP")
     os.environ["MOTIF_WORKER_WARM_UP"] = "1" if warm_up else "0"
-    try:
-        eng = Engine("127.0.0.1:0", store_root=store).start()
-    finally:
-        if saved is None:
-            os.environ.pop("MOTIF_WORKER_WARM_UP")
-        else:
-            os.environ["MOTIF_WORKER_WARM_UP"] = saved
+    eng = Engine("127.0.0.1:0", store_root=store).start()
     try:
         time.sleep(IDLE_S)
         times = []
@@ -119,6 +114,10 @@ def first_jobs(store: Path, warm_up: bool) -> tuple[float, float]:
         return times[0], times[1]
     finally:
         eng.stop()
+        if saved is None:
+            os.environ.pop("MOTIF_WORKER_WARM_UP")
+        else:
+            os.environ["MOTIF_WORKER_WARM_UP"] = saved
 
 
 def make_big_pack(store: PackStore, size: int) -> tuple[str, str]:
