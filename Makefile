@@ -17,7 +17,7 @@ test: setup lint pytest
 
 lint:
 	$(PY) -m ruff check .
-	$(PY) -m mypy engine_server plugins/blender/motif_blender bench scripts
+	$(PY) -m mypy engine_server motif_client plugins/blender/motif_blender bench scripts
 
 pytest:
 	$(PY) -m pytest -q

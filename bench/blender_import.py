@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, str(ROOT / "scripts"))
     import build_blender_extension as builder
 
-    from engine_server.client import MotifClient
+    from motif_client import MotifClient
     from engine_server.server import Engine
 
     with tempfile.TemporaryDirectory(prefix="motif-bench-blender-") as tmp_s:

@@ -29,7 +29,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from engine_server.client import MotifClient  # noqa: E402
+from motif_client import MotifClient  # noqa: E402
 from engine_server.server import Engine  # noqa: E402
 from engine_server.store import PackStore, StagedFile  # noqa: E402
 from tests.latent_factory import NEUTRAL  # noqa: E402
@@ -138,7 +138,7 @@ def make_big_pack(store: PackStore, size: int) -> tuple[str, str]:
 
 def stream_to_file(client: MotifClient, pack_id: str, rel: str, dest: Path) -> float:
     """Seconds for the FetchAsset stream alone, written to a file (what the transport costs)."""
-    from engine_server.client.motif_pb import engine_pb2 as pb
+    from motif_client.motif_pb import engine_pb2 as pb
 
     t0 = time.perf_counter()
     with dest.open("wb") as out:

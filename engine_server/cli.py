@@ -176,7 +176,7 @@ def _generate_local(args: argparse.Namespace, prompt: str | None, decoders: list
 
 def _generate_remote(args: argparse.Namespace, prompt: str | None, decoders: list[str], pins: dict[str, Any],
                      show: Any) -> tuple[dict[str, Any], Path]:
-    from engine_server.client import EngineError, MotifClient
+    from motif_client import EngineError, MotifClient
 
     with MotifClient(args.server, token=args.token) as client:
         try:
@@ -221,7 +221,7 @@ def cmd_packs(args: argparse.Namespace) -> int:
     import time
 
     if args.server:
-        from engine_server.client import EngineError, MotifClient
+        from motif_client import EngineError, MotifClient
 
         with MotifClient(args.server, token=args.token) as client:
             try:

@@ -1,4 +1,4 @@
-"""Copy the one client library (engine_server/client/) into a host plugin.
+"""Copy the one client library (motif_client/) into a host plugin.
 
 Every plugin ships the same client: this script is the only way it gets there (never copy by hand).
 
@@ -22,7 +22,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SOURCE = ROOT / "engine_server" / "client"
+SOURCE = ROOT / "motif_client"
 PACKAGE = "motif_client"
 SUFFIXES = (".py", ".pyi")
 STAMP = "VENDORED.json"

@@ -29,7 +29,7 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
 
 @pytest.fixture()
 def client(engine: object) -> Iterator[object]:
-    from engine_server.client import MotifClient
+    from motif_client import MotifClient
 
     with MotifClient(engine.address) as c:  # type: ignore[attr-defined]
         yield c

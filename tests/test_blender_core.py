@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from engine_server.client import MotifClient
+from motif_client import MotifClient
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "plugins" / "blender"))
@@ -303,7 +303,7 @@ def test_vendor_client_copies_the_one_source_and_detects_drift(tmp_path: Path) -
         rel = src.relative_to(vendor_client.SOURCE)
         assert (target / rel).read_bytes() == src.read_bytes()
     stamp = json.loads((target / vendor_client.STAMP).read_text())
-    assert stamp["source"] == "engine_server/client"
+    assert stamp["source"] == "motif_client"
     (target / "client.py").write_text("# edited by hand\n")
     assert not vendor_client.is_current(tmp_path)
     assert vendor_client.main(["--dest", str(tmp_path), "--check"]) == 1

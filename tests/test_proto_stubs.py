@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-CHECKED_IN = ROOT / "engine_server" / "client" / "motif_pb"
+CHECKED_IN = ROOT / "motif_client" / "motif_pb"
 
 
 def test_stubs_match_proto(tmp_path: Path) -> None:
@@ -22,6 +22,6 @@ def test_stubs_match_proto(tmp_path: Path) -> None:
 
 def test_stubs_import_without_engine_code() -> None:
     """Plugins vendor the client folder alone: it must not import engine_server internals."""
-    for py in (ROOT / "engine_server" / "client").rglob("*.py"):
+    for py in (ROOT / "motif_client").rglob("*.py"):
         text = py.read_text()
-        assert "engine_server" not in text.replace("engine_server/client", ""), f"{py} imports engine code"
+        assert "engine_server" not in text.replace("motif_client", ""), f"{py} imports engine code"

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from engine_server.client import EngineError, MotifClient
+from motif_client import EngineError, MotifClient
 from tests.latent_factory import NEUTRAL
 
 DUSK = {**NEUTRAL, "time_of_day": "dusk", "weather": "rain", "weather_intensity": 0.5, "geometry_style": "industrial"}

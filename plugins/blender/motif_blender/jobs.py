@@ -2,7 +2,7 @@
 
 Blender data may only be touched on the main thread and the UI must never wait on the network,
 so the worker never imports bpy. It talks to the engine through an injected client (the vendored
-`motif_client.MotifClient` in Blender, `engine_server.client.MotifClient` in tests) and posts
+`motif_client.MotifClient` in Blender, `motif_client.MotifClient` in tests) and posts
 `UIEvent`s; the host drains them on its main thread (Blender: a `bpy.app.timers` function) and
 applies them. Every task ends with exactly one terminal event (`TERMINAL`).
 """

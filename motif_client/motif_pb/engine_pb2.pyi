@@ -89,7 +89,7 @@ class DescribeRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class DecoderInfo(_message.Message):
-    __slots__ = ("name", "summary", "reads", "writes", "after", "estimated_seconds", "placeholder", "default")
+    __slots__ = ("name", "summary", "reads", "writes", "after", "estimated_seconds", "placeholder", "default", "options", "diagnostic")
     NAME_FIELD_NUMBER: _ClassVar[int]
     SUMMARY_FIELD_NUMBER: _ClassVar[int]
     READS_FIELD_NUMBER: _ClassVar[int]
@@ -98,6 +98,8 @@ class DecoderInfo(_message.Message):
     ESTIMATED_SECONDS_FIELD_NUMBER: _ClassVar[int]
     PLACEHOLDER_FIELD_NUMBER: _ClassVar[int]
     DEFAULT_FIELD_NUMBER: _ClassVar[int]
+    OPTIONS_FIELD_NUMBER: _ClassVar[int]
+    DIAGNOSTIC_FIELD_NUMBER: _ClassVar[int]
     name: str
     summary: str
     reads: _containers.RepeatedScalarFieldContainer[str]
@@ -106,7 +108,33 @@ class DecoderInfo(_message.Message):
     estimated_seconds: float
     placeholder: bool
     default: bool
-    def __init__(self, name: _Optional[str] = ..., summary: _Optional[str] = ..., reads: _Optional[_Iterable[str]] = ..., writes: _Optional[_Iterable[str]] = ..., after: _Optional[_Iterable[str]] = ..., estimated_seconds: _Optional[float] = ..., placeholder: _Optional[bool] = ..., default: _Optional[bool] = ...) -> None: ...
+    options: _containers.RepeatedCompositeFieldContainer[OptionInfo]
+    diagnostic: bool
+    def __init__(self, name: _Optional[str] = ..., summary: _Optional[str] = ..., reads: _Optional[_Iterable[str]] = ..., writes: _Optional[_Iterable[str]] = ..., after: _Optional[_Iterable[str]] = ..., estimated_seconds: _Optional[float] = ..., placeholder: _Optional[bool] = ..., default: _Optional[bool] = ..., options: _Optional[_Iterable[_Union[OptionInfo, _Mapping]]] = ..., diagnostic: _Optional[bool] = ...) -> None: ...
+
+class OptionInfo(_message.Message):
+    __slots__ = ("name", "kind", "doc", "has_min", "min", "has_max", "max", "choices", "default_json", "max_bytes")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    DOC_FIELD_NUMBER: _ClassVar[int]
+    HAS_MIN_FIELD_NUMBER: _ClassVar[int]
+    MIN_FIELD_NUMBER: _ClassVar[int]
+    HAS_MAX_FIELD_NUMBER: _ClassVar[int]
+    MAX_FIELD_NUMBER: _ClassVar[int]
+    CHOICES_FIELD_NUMBER: _ClassVar[int]
+    DEFAULT_JSON_FIELD_NUMBER: _ClassVar[int]
+    MAX_BYTES_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    kind: str
+    doc: str
+    has_min: bool
+    min: float
+    has_max: bool
+    max: float
+    choices: _containers.RepeatedScalarFieldContainer[str]
+    default_json: str
+    max_bytes: int
+    def __init__(self, name: _Optional[str] = ..., kind: _Optional[str] = ..., doc: _Optional[str] = ..., has_min: _Optional[bool] = ..., min: _Optional[float] = ..., has_max: _Optional[bool] = ..., max: _Optional[float] = ..., choices: _Optional[_Iterable[str]] = ..., default_json: _Optional[str] = ..., max_bytes: _Optional[int] = ...) -> None: ...
 
 class FieldInfo(_message.Message):
     __slots__ = ("name", "kind", "doc", "min", "max", "choices")
@@ -168,7 +196,7 @@ class EncodeResponse(_message.Message):
     def __init__(self, latent: _Optional[_Union[Latent, _Mapping]] = ..., latent_json: _Optional[str] = ...) -> None: ...
 
 class GenerateRequest(_message.Message):
-    __slots__ = ("prompt", "latent", "seed", "pins", "decoders", "quality", "options_json")
+    __slots__ = ("prompt", "latent", "seed", "pins", "decoders", "quality", "options_json", "client", "cancel_on_disconnect")
     PROMPT_FIELD_NUMBER: _ClassVar[int]
     LATENT_FIELD_NUMBER: _ClassVar[int]
     SEED_FIELD_NUMBER: _ClassVar[int]
@@ -176,6 +204,8 @@ class GenerateRequest(_message.Message):
     DECODERS_FIELD_NUMBER: _ClassVar[int]
     QUALITY_FIELD_NUMBER: _ClassVar[int]
     OPTIONS_JSON_FIELD_NUMBER: _ClassVar[int]
+    CLIENT_FIELD_NUMBER: _ClassVar[int]
+    CANCEL_ON_DISCONNECT_FIELD_NUMBER: _ClassVar[int]
     prompt: str
     latent: Latent
     seed: int
@@ -183,7 +213,9 @@ class GenerateRequest(_message.Message):
     decoders: _containers.RepeatedScalarFieldContainer[str]
     quality: str
     options_json: str
-    def __init__(self, prompt: _Optional[str] = ..., latent: _Optional[_Union[Latent, _Mapping]] = ..., seed: _Optional[int] = ..., pins: _Optional[_Union[LatentPins, _Mapping]] = ..., decoders: _Optional[_Iterable[str]] = ..., quality: _Optional[str] = ..., options_json: _Optional[str] = ...) -> None: ...
+    client: str
+    cancel_on_disconnect: bool
+    def __init__(self, prompt: _Optional[str] = ..., latent: _Optional[_Union[Latent, _Mapping]] = ..., seed: _Optional[int] = ..., pins: _Optional[_Union[LatentPins, _Mapping]] = ..., decoders: _Optional[_Iterable[str]] = ..., quality: _Optional[str] = ..., options_json: _Optional[str] = ..., client: _Optional[str] = ..., cancel_on_disconnect: _Optional[bool] = ...) -> None: ...
 
 class Queued(_message.Message):
     __slots__ = ("position", "estimated_seconds")
@@ -232,20 +264,80 @@ class JobError(_message.Message):
     def __init__(self, code: _Optional[str] = ..., message: _Optional[str] = ...) -> None: ...
 
 class JobEvent(_message.Message):
-    __slots__ = ("job_id", "queued", "progress", "asset", "done", "error")
+    __slots__ = ("job_id", "queued", "progress", "asset", "done", "error", "seq")
     JOB_ID_FIELD_NUMBER: _ClassVar[int]
     QUEUED_FIELD_NUMBER: _ClassVar[int]
     PROGRESS_FIELD_NUMBER: _ClassVar[int]
     ASSET_FIELD_NUMBER: _ClassVar[int]
     DONE_FIELD_NUMBER: _ClassVar[int]
     ERROR_FIELD_NUMBER: _ClassVar[int]
+    SEQ_FIELD_NUMBER: _ClassVar[int]
     job_id: str
     queued: Queued
     progress: Progress
     asset: AssetRef
     done: Done
     error: JobError
-    def __init__(self, job_id: _Optional[str] = ..., queued: _Optional[_Union[Queued, _Mapping]] = ..., progress: _Optional[_Union[Progress, _Mapping]] = ..., asset: _Optional[_Union[AssetRef, _Mapping]] = ..., done: _Optional[_Union[Done, _Mapping]] = ..., error: _Optional[_Union[JobError, _Mapping]] = ...) -> None: ...
+    seq: int
+    def __init__(self, job_id: _Optional[str] = ..., queued: _Optional[_Union[Queued, _Mapping]] = ..., progress: _Optional[_Union[Progress, _Mapping]] = ..., asset: _Optional[_Union[AssetRef, _Mapping]] = ..., done: _Optional[_Union[Done, _Mapping]] = ..., error: _Optional[_Union[JobError, _Mapping]] = ..., seq: _Optional[int] = ...) -> None: ...
+
+class WatchJobRequest(_message.Message):
+    __slots__ = ("job_id", "from_seq")
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    FROM_SEQ_FIELD_NUMBER: _ClassVar[int]
+    job_id: str
+    from_seq: int
+    def __init__(self, job_id: _Optional[str] = ..., from_seq: _Optional[int] = ...) -> None: ...
+
+class JobInfo(_message.Message):
+    __slots__ = ("job_id", "state", "prompt", "client", "fraction", "stage", "message", "pack_id", "seed", "decoders", "created_unix", "updated_unix", "next_seq")
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    PROMPT_FIELD_NUMBER: _ClassVar[int]
+    CLIENT_FIELD_NUMBER: _ClassVar[int]
+    FRACTION_FIELD_NUMBER: _ClassVar[int]
+    STAGE_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    PACK_ID_FIELD_NUMBER: _ClassVar[int]
+    SEED_FIELD_NUMBER: _ClassVar[int]
+    DECODERS_FIELD_NUMBER: _ClassVar[int]
+    CREATED_UNIX_FIELD_NUMBER: _ClassVar[int]
+    UPDATED_UNIX_FIELD_NUMBER: _ClassVar[int]
+    NEXT_SEQ_FIELD_NUMBER: _ClassVar[int]
+    job_id: str
+    state: str
+    prompt: str
+    client: str
+    fraction: float
+    stage: str
+    message: str
+    pack_id: str
+    seed: int
+    decoders: _containers.RepeatedScalarFieldContainer[str]
+    created_unix: float
+    updated_unix: float
+    next_seq: int
+    def __init__(self, job_id: _Optional[str] = ..., state: _Optional[str] = ..., prompt: _Optional[str] = ..., client: _Optional[str] = ..., fraction: _Optional[float] = ..., stage: _Optional[str] = ..., message: _Optional[str] = ..., pack_id: _Optional[str] = ..., seed: _Optional[int] = ..., decoders: _Optional[_Iterable[str]] = ..., created_unix: _Optional[float] = ..., updated_unix: _Optional[float] = ..., next_seq: _Optional[int] = ...) -> None: ...
+
+class ListJobsRequest(_message.Message):
+    __slots__ = ("limit", "states")
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    STATES_FIELD_NUMBER: _ClassVar[int]
+    limit: int
+    states: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, limit: _Optional[int] = ..., states: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class ListJobsResponse(_message.Message):
+    __slots__ = ("jobs",)
+    JOBS_FIELD_NUMBER: _ClassVar[int]
+    jobs: _containers.RepeatedCompositeFieldContainer[JobInfo]
+    def __init__(self, jobs: _Optional[_Iterable[_Union[JobInfo, _Mapping]]] = ...) -> None: ...
+
+class ResumeJobRequest(_message.Message):
+    __slots__ = ("job_id",)
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    job_id: str
+    def __init__(self, job_id: _Optional[str] = ...) -> None: ...
 
 class PackManifest(_message.Message):
     __slots__ = ("pack_id", "json", "assets")
@@ -270,18 +362,30 @@ class ListPacksRequest(_message.Message):
     def __init__(self, limit: _Optional[int] = ...) -> None: ...
 
 class PackSummary(_message.Message):
-    __slots__ = ("pack_id", "prompt", "seed", "created_unix", "asset_count")
+    __slots__ = ("pack_id", "prompt", "seed", "created_unix", "asset_count", "client", "decoders", "quality")
     PACK_ID_FIELD_NUMBER: _ClassVar[int]
     PROMPT_FIELD_NUMBER: _ClassVar[int]
     SEED_FIELD_NUMBER: _ClassVar[int]
     CREATED_UNIX_FIELD_NUMBER: _ClassVar[int]
     ASSET_COUNT_FIELD_NUMBER: _ClassVar[int]
+    CLIENT_FIELD_NUMBER: _ClassVar[int]
+    DECODERS_FIELD_NUMBER: _ClassVar[int]
+    QUALITY_FIELD_NUMBER: _ClassVar[int]
     pack_id: str
     prompt: str
     seed: int
     created_unix: float
     asset_count: int
-    def __init__(self, pack_id: _Optional[str] = ..., prompt: _Optional[str] = ..., seed: _Optional[int] = ..., created_unix: _Optional[float] = ..., asset_count: _Optional[int] = ...) -> None: ...
+    client: str
+    decoders: _containers.RepeatedScalarFieldContainer[str]
+    quality: str
+    def __init__(self, pack_id: _Optional[str] = ..., prompt: _Optional[str] = ..., seed: _Optional[int] = ..., created_unix: _Optional[float] = ..., asset_count: _Optional[int] = ..., client: _Optional[str] = ..., decoders: _Optional[_Iterable[str]] = ..., quality: _Optional[str] = ...) -> None: ...
+
+class WatchPacksRequest(_message.Message):
+    __slots__ = ("last",)
+    LAST_FIELD_NUMBER: _ClassVar[int]
+    last: int
+    def __init__(self, last: _Optional[int] = ...) -> None: ...
 
 class ListPacksResponse(_message.Message):
     __slots__ = ("packs",)
@@ -312,6 +416,24 @@ class AssetChunk(_message.Message):
     total_bytes: int
     sha256: str
     def __init__(self, offset: _Optional[int] = ..., data: _Optional[bytes] = ..., total_bytes: _Optional[int] = ..., sha256: _Optional[str] = ...) -> None: ...
+
+class LocateAssetRequest(_message.Message):
+    __slots__ = ("pack_id", "path")
+    PACK_ID_FIELD_NUMBER: _ClassVar[int]
+    PATH_FIELD_NUMBER: _ClassVar[int]
+    pack_id: str
+    path: str
+    def __init__(self, pack_id: _Optional[str] = ..., path: _Optional[str] = ...) -> None: ...
+
+class LocalAsset(_message.Message):
+    __slots__ = ("path", "bytes", "sha256")
+    PATH_FIELD_NUMBER: _ClassVar[int]
+    BYTES_FIELD_NUMBER: _ClassVar[int]
+    SHA256_FIELD_NUMBER: _ClassVar[int]
+    path: str
+    bytes: int
+    sha256: str
+    def __init__(self, path: _Optional[str] = ..., bytes: _Optional[int] = ..., sha256: _Optional[str] = ...) -> None: ...
 
 class CancelRequest(_message.Message):
     __slots__ = ("job_id",)

@@ -51,6 +51,31 @@ class MotifEngineStub:
                 request_serializer=motif_dot_v1_dot_engine__pb2.GenerateRequest.SerializeToString,
                 response_deserializer=motif_dot_v1_dot_engine__pb2.JobEvent.FromString,
                 _registered_method=True)
+        self.WatchJob = channel.unary_stream(
+                '/motif.v1.MotifEngine/WatchJob',
+                request_serializer=motif_dot_v1_dot_engine__pb2.WatchJobRequest.SerializeToString,
+                response_deserializer=motif_dot_v1_dot_engine__pb2.JobEvent.FromString,
+                _registered_method=True)
+        self.ListJobs = channel.unary_unary(
+                '/motif.v1.MotifEngine/ListJobs',
+                request_serializer=motif_dot_v1_dot_engine__pb2.ListJobsRequest.SerializeToString,
+                response_deserializer=motif_dot_v1_dot_engine__pb2.ListJobsResponse.FromString,
+                _registered_method=True)
+        self.ResumeJob = channel.unary_unary(
+                '/motif.v1.MotifEngine/ResumeJob',
+                request_serializer=motif_dot_v1_dot_engine__pb2.ResumeJobRequest.SerializeToString,
+                response_deserializer=motif_dot_v1_dot_engine__pb2.JobInfo.FromString,
+                _registered_method=True)
+        self.WatchPacks = channel.unary_stream(
+                '/motif.v1.MotifEngine/WatchPacks',
+                request_serializer=motif_dot_v1_dot_engine__pb2.WatchPacksRequest.SerializeToString,
+                response_deserializer=motif_dot_v1_dot_engine__pb2.PackSummary.FromString,
+                _registered_method=True)
+        self.LocateAsset = channel.unary_unary(
+                '/motif.v1.MotifEngine/LocateAsset',
+                request_serializer=motif_dot_v1_dot_engine__pb2.LocateAssetRequest.SerializeToString,
+                response_deserializer=motif_dot_v1_dot_engine__pb2.LocalAsset.FromString,
+                _registered_method=True)
         self.FetchAsset = channel.unary_stream(
                 '/motif.v1.MotifEngine/FetchAsset',
                 request_serializer=motif_dot_v1_dot_engine__pb2.FetchAssetRequest.SerializeToString,
@@ -93,7 +118,43 @@ class MotifEngineServicer:
 
     def Generate(self, request, context):
         """Generate a pack; streams queued -> progress* -> asset* -> done, or error.
-        If the client goes away the job is cancelled and nothing is left in the store.
+        A client that goes away only detaches: the job runs on (unless cancel_on_disconnect) and its
+        events stay in the job's journal for WatchJob.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def WatchJob(self, request, context):
+        """Re-attach to a job: its journal from `from_seq`, then live events until it ends.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListJobs(self, request, context):
+        """Jobs this engine knows (queued, running, and ended ones, including interrupted), newest first.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ResumeJob(self, request, context):
+        """Run an interrupted (or failed / cancelled) job again from its request, under the same job id.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def WatchPacks(self, request, context):
+        """Every pack committed from now on (optionally the last N first), whoever asked for it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def LocateAsset(self, request, context):
+        """Same-host fast path: the read-only store file behind an asset (loopback clients only).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -144,6 +205,31 @@ def add_MotifEngineServicer_to_server(servicer, server):
                     servicer.Generate,
                     request_deserializer=motif_dot_v1_dot_engine__pb2.GenerateRequest.FromString,
                     response_serializer=motif_dot_v1_dot_engine__pb2.JobEvent.SerializeToString,
+            ),
+            'WatchJob': grpc.unary_stream_rpc_method_handler(
+                    servicer.WatchJob,
+                    request_deserializer=motif_dot_v1_dot_engine__pb2.WatchJobRequest.FromString,
+                    response_serializer=motif_dot_v1_dot_engine__pb2.JobEvent.SerializeToString,
+            ),
+            'ListJobs': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListJobs,
+                    request_deserializer=motif_dot_v1_dot_engine__pb2.ListJobsRequest.FromString,
+                    response_serializer=motif_dot_v1_dot_engine__pb2.ListJobsResponse.SerializeToString,
+            ),
+            'ResumeJob': grpc.unary_unary_rpc_method_handler(
+                    servicer.ResumeJob,
+                    request_deserializer=motif_dot_v1_dot_engine__pb2.ResumeJobRequest.FromString,
+                    response_serializer=motif_dot_v1_dot_engine__pb2.JobInfo.SerializeToString,
+            ),
+            'WatchPacks': grpc.unary_stream_rpc_method_handler(
+                    servicer.WatchPacks,
+                    request_deserializer=motif_dot_v1_dot_engine__pb2.WatchPacksRequest.FromString,
+                    response_serializer=motif_dot_v1_dot_engine__pb2.PackSummary.SerializeToString,
+            ),
+            'LocateAsset': grpc.unary_unary_rpc_method_handler(
+                    servicer.LocateAsset,
+                    request_deserializer=motif_dot_v1_dot_engine__pb2.LocateAssetRequest.FromString,
+                    response_serializer=motif_dot_v1_dot_engine__pb2.LocalAsset.SerializeToString,
             ),
             'FetchAsset': grpc.unary_stream_rpc_method_handler(
                     servicer.FetchAsset,
@@ -248,6 +334,141 @@ class MotifEngine:
             '/motif.v1.MotifEngine/Generate',
             motif_dot_v1_dot_engine__pb2.GenerateRequest.SerializeToString,
             motif_dot_v1_dot_engine__pb2.JobEvent.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WatchJob(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/motif.v1.MotifEngine/WatchJob',
+            motif_dot_v1_dot_engine__pb2.WatchJobRequest.SerializeToString,
+            motif_dot_v1_dot_engine__pb2.JobEvent.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListJobs(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/motif.v1.MotifEngine/ListJobs',
+            motif_dot_v1_dot_engine__pb2.ListJobsRequest.SerializeToString,
+            motif_dot_v1_dot_engine__pb2.ListJobsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ResumeJob(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/motif.v1.MotifEngine/ResumeJob',
+            motif_dot_v1_dot_engine__pb2.ResumeJobRequest.SerializeToString,
+            motif_dot_v1_dot_engine__pb2.JobInfo.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WatchPacks(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/motif.v1.MotifEngine/WatchPacks',
+            motif_dot_v1_dot_engine__pb2.WatchPacksRequest.SerializeToString,
+            motif_dot_v1_dot_engine__pb2.PackSummary.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def LocateAsset(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/motif.v1.MotifEngine/LocateAsset',
+            motif_dot_v1_dot_engine__pb2.LocateAssetRequest.SerializeToString,
+            motif_dot_v1_dot_engine__pb2.LocalAsset.FromString,
             options,
             channel_credentials,
             insecure,
