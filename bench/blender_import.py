@@ -51,8 +51,8 @@ def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, str(ROOT / "scripts"))
     import build_blender_extension as builder
 
-    from motif_client import MotifClient
     from engine_server.server import Engine
+    from motif_client import MotifClient
 
     with tempfile.TemporaryDirectory(prefix="motif-bench-blender-") as tmp_s:
         tmp = Path(tmp_s)

@@ -29,9 +29,9 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from motif_client import MotifClient  # noqa: E402
 from engine_server.server import Engine  # noqa: E402
 from engine_server.store import PackStore, StagedFile  # noqa: E402
+from motif_client import MotifClient  # noqa: E402
 from tests.latent_factory import NEUTRAL  # noqa: E402
 
 CMD = "python bench/engine.py"

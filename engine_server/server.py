@@ -26,9 +26,6 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from engine_server import __version__, pipeline
-from motif_client.convert import latent_from_proto, latent_to_proto, pins_from_proto
-from motif_client.motif_pb import engine_pb2 as pb
-from motif_client.motif_pb import engine_pb2_grpc as pb_grpc
 from engine_server.decoders import registry
 from engine_server.decoders.base import DecodeRequest
 from engine_server.errors import InvalidArgument, MotifError, OutOfRange, error_from_code
@@ -37,6 +34,9 @@ from engine_server.jobs import Job, JobManager
 from engine_server.latent import FIELDS
 from engine_server.pipeline import JobSpec, LatentSource
 from engine_server.store import PackStore
+from motif_client.convert import latent_from_proto, latent_to_proto, pins_from_proto
+from motif_client.motif_pb import engine_pb2 as pb
+from motif_client.motif_pb import engine_pb2_grpc as pb_grpc
 
 log = logging.getLogger("motif.server")
 DEFAULT_ADDRESS = "127.0.0.1:50051"

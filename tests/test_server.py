@@ -14,10 +14,10 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
+from engine_server.server import Engine
 from motif_client import EngineError, MotifClient
 from motif_client.motif_pb import engine_pb2 as pb
 from motif_client.motif_pb import engine_pb2_grpc as pb_grpc
-from engine_server.server import Engine
 from tests.latent_factory import NEUTRAL
 
 PROBE = ["probe"]
