@@ -1,4 +1,4 @@
-"""The `motif` command line: serve, generate, encode, packs, doctor, verify, replay.
+"""The `motif` command line: serve, generate, encode, packs, doctor, trust, verify, replay.
 
 `generate` runs in-process unless --server names a running engine; either way it shows a progress
 bar and ends with the pack copied to --out and a line per file.
@@ -59,13 +59,27 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     s = sub.add_parser("serve", help="run the gRPC engine")
-    s.add_argument("--address", default=os.environ.get("MOTIF_ADDRESS", "127.0.0.1:50051"))
-    s.add_argument("--token", default=os.environ.get("MOTIF_TOKEN"), help="require this bearer token")
+    s.add_argument("--address", default=os.environ.get("MOTIF_ADDRESS"),
+                   help="HOST:PORT to listen on (default 127.0.0.1:50051; beyond loopback needs tokens and --tls)")
+    s.add_argument("--token-file", default=os.environ.get("MOTIF_TOKEN_FILE"), type=Path,
+                   help="accept the tokens in this file (one per line, name:token, # comments); re-read when it "
+                        "changes, so deleting a line revokes that client (also MOTIF_TOKEN_FILE)")
+    s.add_argument("--token", default=os.environ.get("MOTIF_TOKEN"),
+                   help="accept this one token (prefer --token-file: a --token shows in `ps`)")
+    s.add_argument("--tls", action="store_true",
+                   help="serve TLS with a certificate from this install's CA (remote hosts pin it: `motif trust`)")
+    s.add_argument("--tls-san", action="append", default=[], metavar="NAME",
+                   help="another host name or IP clients use to reach this machine (repeatable)")
+    s.add_argument("--insecure", action="store_true",
+                   help="allow serving beyond loopback without TLS (tokens cross the network in clear text)")
     s.add_argument("--workers", type=int, default=1, help="decoder worker processes")
     s.add_argument("--store", type=Path, help="pack store folder (default: user data dir)")
 
     g = sub.add_parser("generate", help="make a pack from a prompt")
-    g.add_argument("prompt", nargs="?", help=f"text prompt (default: {DEFAULT_PROMPT!r})")
+    g.add_argument("prompt", nargs="?", help=f"text prompt (when none is given at all: {DEFAULT_PROMPT!r})")
+    g.add_argument("--prompt-file", metavar="FILE", help="read the prompt from FILE (UTF-8; - for standard input)")
+    g.add_argument("--sketch", type=Path, metavar="FILE",
+                   help="a PNG or JPEG drawing that steers framing and palette (image and video decoders)")
     g.add_argument("--seed", type=_seed, default=0)
     g.add_argument("--only", default="", help="comma-separated decoders, e.g. mesh,music")
     g.add_argument("--quality", choices=("draft", "final"), default="draft")
@@ -74,22 +88,27 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--latent-json", type=_json_object, help="a full latent instead of a prompt")
     g.add_argument("--out", type=Path, default=Path("out"), help="copy the pack here (default ./out)")
     g.add_argument("--server", help="HOST:PORT of a running engine (default: run in-process)")
-    g.add_argument("--token", default=os.environ.get("MOTIF_TOKEN"))
+    add_client_flags(g)
     g.add_argument("--store", type=Path)
 
     e = sub.add_parser("encode", help="show the latent for a prompt")
-    e.add_argument("prompt")
+    e.add_argument("prompt", nargs="?")
+    e.add_argument("--prompt-file", metavar="FILE", help="read the prompt from FILE (UTF-8; - for standard input)")
     e.add_argument("--seed", type=_seed, default=0)
     e.add_argument("--pin", type=_pin, action="append", default=[])
     e.add_argument("--json", action="store_true", help="print JSON (with the embedding)")
 
     k = sub.add_parser("packs", help="list packs in the store")
     k.add_argument("--server")
-    k.add_argument("--token", default=os.environ.get("MOTIF_TOKEN"))
+    add_client_flags(k)
     k.add_argument("--store", type=Path)
     k.add_argument("--limit", type=int, default=0)
 
     sub.add_parser("doctor", help="check every dependency and say how to fix what is missing")
+
+    t = sub.add_parser("trust", help="print what a remote host needs to pin this engine's TLS certificate")
+    t.add_argument("--out", type=Path, help="write the CA certificate (PEM) to this file")
+    t.add_argument("--address", help="HOST:PORT remote hosts use for this engine (for the printed example)")
 
     v = sub.add_parser("verify", help="check a pack's files against pack.json and their C2PA manifests")
     v.add_argument("pack", help="a pack id in the store, or a pack folder")
@@ -104,6 +123,29 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--store", type=Path)
     c.add_argument("--json", action="store_true", help="print the analysis and the breakdown as JSON")
     return p
+
+
+def add_client_flags(p: argparse.ArgumentParser) -> None:
+    """--token-file, --token, --ca, --insecure: every command with --server takes these (see open_client)."""
+    p.add_argument("--token-file", default=os.environ.get("MOTIF_TOKEN_FILE"),
+                   help="read the token from this file (also MOTIF_TOKEN_FILE); preferred over --token")
+    p.add_argument("--token", default=os.environ.get("MOTIF_TOKEN"),
+                   help="the token itself (shows in `ps`: prefer --token-file); also MOTIF_TOKEN")
+    p.add_argument("--ca", default=os.environ.get("MOTIF_CA"),
+                   help="the engine's CA certificate from `motif trust`: connect with TLS (also MOTIF_CA)")
+    p.add_argument("--insecure", action="store_true",
+                   help="allow a remote engine without TLS (the token crosses the network in clear text)")
+
+
+def open_client(args: argparse.Namespace) -> Any:
+    """A MotifClient for --server with the client flags; a token file wins over --token."""
+    from motif_client import EngineError, MotifClient
+
+    try:
+        return MotifClient(args.server, token=None if args.token_file else args.token, token_file=args.token_file,
+                           ca_file=args.ca, insecure=args.insecure, client_name="cli")
+    except EngineError as exc:
+        raise MotifError(f"{exc.message} [{exc.code}]") from None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -124,11 +166,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     import logging
 
-    from engine_server.server import Engine
+    from engine_server.server import DEFAULT_ADDRESS, Engine
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    engine = Engine(args.address, store_root=args.store, token=args.token, workers=args.workers).start()
-    print(f"motif engine listening on {engine.address} (store: {engine.store.root})", flush=True)
+    engine = Engine(args.address or DEFAULT_ADDRESS, store_root=args.store, token=args.token, workers=args.workers,
+                    token_file=args.token_file, tls=args.tls, tls_names=args.tls_san, insecure=args.insecure).start()
+    scheme = f"TLS, names {', '.join(engine.tls.names)}; `motif trust` for clients" if engine.tls else "plain text"
+    print(f"motif engine listening on {engine.address} ({scheme}; store: {engine.store.root})", flush=True)
     engine.wait()
     return 0
 
@@ -136,9 +180,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_generate(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    prompt = None if args.latent_json else (args.prompt or DEFAULT_PROMPT)
+    from engine_server.inputs import check_prompt
+
+    given = _prompt(args)
+    if given is not None and args.latent_json is not None:
+        raise InvalidArgument("Give either a prompt or --latent-json, not both.")
+    # the default prompt only when none was given at all: an empty or blank one is an error, not a default
+    prompt = None if args.latent_json is not None else check_prompt(DEFAULT_PROMPT if given is None else given)
     decoders = [d for d in args.only.split(",") if d.strip()]
     pins = dict(args.pin)
+    if args.sketch is not None:
+        args.options = _with_sketch(args.sketch, decoders, args.options)
     bar = tqdm(total=1000, unit="‰", bar_format="{l_bar}{bar}| {elapsed} {postfix}", file=sys.stderr)
 
     def show(fraction: float, message: str) -> None:
@@ -146,17 +198,76 @@ def cmd_generate(args: argparse.Namespace) -> int:
         bar.set_description_str(message[:48].ljust(48))
         bar.refresh()
 
-    if args.server:
-        manifest, pack_dir = _generate_remote(args, prompt, decoders, pins, show)
-    else:
-        manifest, pack_dir = _generate_local(args, prompt, decoders, pins, show)
-    show(1.0, "done")
-    bar.close()
+    try:
+        if args.server:
+            manifest, pack_dir = _generate_remote(args, prompt, decoders, pins, show)
+        else:
+            manifest, pack_dir = _generate_local(args, prompt, decoders, pins, show)
+        show(1.0, "done")
+    finally:
+        bar.close()  # ends the bar's line, so an error sentence prints on a line of its own
     print(f"pack {manifest['pack_id']} -> {pack_dir}")
     for a in manifest["assets"]:
         print(f"  {a['role']:<7} {pack_dir / a['path']}  ({a['bytes']:,} bytes)")
     print(f"  manifest {pack_dir / 'pack.json'}")
     return 0
+
+
+MAX_PROMPT_FILE_BYTES = 1 << 20
+
+
+def _prompt(args: argparse.Namespace) -> str | None:
+    """The prompt as given (the argument, or --prompt-file), or None when none was given at all.
+
+    File names are the user's own, typed here, so sentences show them whole (not through `quote`).
+    """
+    if args.prompt is not None and args.prompt_file is not None:
+        raise InvalidArgument("Give the prompt either as an argument or with --prompt-file, not both.")
+    if args.prompt_file is None:
+        given: str | None = args.prompt
+        return given
+    name = args.prompt_file
+    from engine_server.inputs import MAX_PROMPT_CHARS
+
+    label = "on standard input" if name == "-" else f"in {name!r}"
+    try:
+        if name == "-":
+            raw = sys.stdin.buffer.read(MAX_PROMPT_FILE_BYTES + 1)
+        else:
+            with open(name, "rb") as fh:
+                raw = fh.read(MAX_PROMPT_FILE_BYTES + 1)
+    except OSError as exc:
+        raise InvalidArgument(f"Cannot read the prompt file {name!r}: {exc.strerror or exc}.") from None
+    if len(raw) > MAX_PROMPT_FILE_BYTES:
+        raise InvalidArgument(f"The prompt {label} is over {MAX_PROMPT_FILE_BYTES >> 20} MB; a prompt is at most "
+                              f"{MAX_PROMPT_CHARS:,} characters.")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InvalidArgument(f"The prompt {label} is not UTF-8 text.") from None
+
+
+def _with_sketch(path: Path, decoders: list[str], options: dict[str, Any]) -> dict[str, Any]:
+    """--sketch FILE as the `sketch` option of the image and video decoders in the job, checked here first
+    so that a file that is not an image is named by its file, not by what it became on the way."""
+    import base64
+
+    from engine_server.decoders.registry import DEFAULT_DECODERS
+    from engine_server.sketch import load_sketch
+
+    source = f"The sketch {str(path)!r}"
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InvalidArgument(f"Cannot read the sketch {str(path)!r}: {exc.strerror or exc}.") from None
+    load_sketch(data, source)
+    targets = [d for d in (decoders or DEFAULT_DECODERS) if d in ("image", "video")]
+    if not targets:
+        raise InvalidArgument("--sketch steers the image and video decoders; add image or video to --only.")
+    if any("sketch" in options.get(t, {}) for t in targets):
+        raise InvalidArgument("Give the sketch once: with --sketch or in --options, not both.")
+    text = base64.b64encode(data).decode("ascii")
+    return {**options, **{t: {**options.get(t, {}), "sketch": text} for t in targets}}
 
 
 def _generate_local(args: argparse.Namespace, prompt: str | None, decoders: list[str], pins: dict[str, Any],
@@ -176,9 +287,9 @@ def _generate_local(args: argparse.Namespace, prompt: str | None, decoders: list
 
 def _generate_remote(args: argparse.Namespace, prompt: str | None, decoders: list[str], pins: dict[str, Any],
                      show: Any) -> tuple[dict[str, Any], Path]:
-    from motif_client import EngineError, MotifClient
+    from motif_client import EngineError
 
-    with MotifClient(args.server, token=args.token) as client:
+    with open_client(args) as client:
         try:
             manifest: dict[str, Any] = {}
             for ev in client.generate(prompt, latent=args.latent_json, seed=args.seed, pins=pins, decoders=decoders,
@@ -200,7 +311,10 @@ def cmd_encode(args: argparse.Namespace) -> int:
     from engine_server.encoder import get_encoder
     from engine_server.inputs import check_prompt
 
-    latent = get_encoder().encode(check_prompt(args.prompt), args.seed)
+    prompt = _prompt(args)
+    if prompt is None:
+        raise InvalidArgument("Give a prompt to encode, or --prompt-file FILE (- for standard input).")
+    latent = get_encoder().encode(check_prompt(prompt), args.seed)
     if args.pin:
         latent = latent.with_fields(dict(args.pin))
     data = latent.to_dict()
@@ -221,9 +335,9 @@ def cmd_packs(args: argparse.Namespace) -> int:
     import time
 
     if args.server:
-        from motif_client import EngineError, MotifClient
+        from motif_client import EngineError
 
-        with MotifClient(args.server, token=args.token) as client:
+        with open_client(args) as client:
             try:
                 rows = client.list_packs(args.limit)
             except EngineError as exc:
@@ -256,6 +370,39 @@ def cmd_doctor(args: argparse.Namespace) -> int:
         ok &= check.ok or check.optional
     print("all required checks passed" if ok else "some required checks failed (see 'fix' lines)")
     return 0 if ok else 1
+
+
+def cmd_trust(args: argparse.Namespace) -> int:
+    import socket
+
+    from engine_server import tls
+
+    ca_path, _ = tls.ca_paths()
+    pem = ca_path.read_bytes()
+    address = args.address or f"{socket.gethostname()}:50051"
+    if args.out:
+        args.out.write_bytes(pem)
+    cert_file = str(args.out) if args.out else "motif-ca.pem"
+    identity = tls.tls_dir() / "server.pem"
+    names = (", ".join(tls.cert_names(identity.read_bytes())) if identity.exists()
+             else "(the certificate is made at the first `motif serve --tls`)")
+    print(f"CA certificate: {ca_path}")
+    print(f"SHA-256 fingerprint: {tls.fingerprint(pem)}")
+    print(f"Names in the engine's TLS certificate: {names}")
+    print(f"""
+On the engine's machine: `motif serve --address 0.0.0.0:50051 --tls --token-file TOKENS` (TOKENS holds one
+`name:token` line per remote host; delete a line to revoke it; add names with --tls-san NAME).
+On the remote host: save the CA as {cert_file} (its fingerprint must match the one above:
+`openssl x509 -in {cert_file} -noout -fingerprint -sha256`), put that host's token alone in a file, then
+  motif generate --server {address} --ca {cert_file} --token-file motif.token "a prompt"
+  or: export MOTIF_CA={cert_file} MOTIF_TOKEN_FILE=motif.token
+  or, in Python: MotifClient("{address}", ca_file="{cert_file}", token_file="motif.token")""")
+    if args.out:
+        print(f"\nwrote the CA certificate to {args.out}")
+    else:
+        print()
+        print(pem.decode(), end="")
+    return 0
 
 
 def _pack_folder(ref: str, store_arg: Path | None) -> Path:
@@ -320,6 +467,7 @@ _COMMANDS = {
     "encode": cmd_encode,
     "packs": cmd_packs,
     "doctor": cmd_doctor,
+    "trust": cmd_trust,
     "verify": cmd_verify,
     "replay": cmd_replay,
     "coherence": cmd_coherence,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine_server.errors import InvalidArgument
+from engine_server.errors import InvalidArgument, quote
 from engine_server.latent import SEED_MAX
 
 MAX_PROMPT_CHARS = 2000
@@ -26,7 +26,7 @@ def check_prompt(prompt: object) -> str:
 
 def check_seed(seed: Any) -> int:
     if isinstance(seed, bool) or not isinstance(seed, int):
-        raise InvalidArgument(f"The seed must be a whole number from 0 to {SEED_MAX}; got {seed!r}.")
+        raise InvalidArgument(f"The seed must be a whole number from 0 to {SEED_MAX}; got {quote(seed)}.")
     if not 0 <= seed <= SEED_MAX:
-        raise InvalidArgument(f"The seed must be between 0 and {SEED_MAX}; got {seed}.")
+        raise InvalidArgument(f"The seed must be between 0 and {SEED_MAX}; got {quote(seed)}.")
     return seed

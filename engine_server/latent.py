@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine_server.errors import InvalidArgument
+from engine_server.errors import InvalidArgument, clip, name_list, quote
 
 EMBEDDING_DIM = 384
 SEED_MAX = 2**32 - 1
@@ -168,7 +168,7 @@ class Latent:
     def from_dict(cls, data: Mapping[str, Any]) -> Latent:
         unknown = set(data) - set(FIELDS)
         if unknown:
-            raise InvalidArgument(f"Unknown latent field(s): {', '.join(sorted(unknown))}.")
+            raise InvalidArgument(f"Unknown latent field(s): {name_list(unknown)}.")
         missing = set(FIELDS) - set(data)
         if missing:
             raise InvalidArgument(f"The latent is missing field(s): {', '.join(sorted(missing))}.")
@@ -179,7 +179,7 @@ class Latent:
         unknown = set(changes) - set(FIELDS)
         if unknown:
             raise InvalidArgument(
-                f"Cannot pin unknown latent field(s): {', '.join(sorted(unknown))}. "
+                f"Cannot pin unknown latent field(s): {name_list(unknown)}. "
                 f"Known fields: {', '.join(FIELDS)}."
             )
         return dataclasses.replace(self, **{k: coerce_field(k, v) for k, v in changes.items()})
@@ -193,9 +193,16 @@ def normalise_key(value: str) -> str:
 
 def coerce_field(name: str, value: Any) -> Any:
     """Convert a JSON/proto value into the field's Python form and check its bounds."""
+    try:
+        return _coerce_field(name, value)
+    except (TypeError, ValueError, OverflowError) as exc:  # e.g. a palette that is a number, a weight that is text
+        raise InvalidArgument(f"{name} has the wrong form ({clip(str(exc))}); got {quote(value)}.") from None
+
+
+def _coerce_field(name: str, value: Any) -> Any:
     spec = FIELDS.get(name)
     if spec is None:
-        raise InvalidArgument(f"Unknown latent field: {name}.")
+        raise InvalidArgument(f"Unknown latent field: {quote(name)}.")
     if spec.kind == "palette":
         swatches = []
         for item in value:
@@ -206,7 +213,9 @@ def coerce_field(name: str, value: Any) -> Any:
             elif isinstance(item, Mapping):
                 swatches.append(Swatch(str(item.get("color", "")).lower(), float(item.get("weight", 1.0))))
             else:
-                raise InvalidArgument(f"palette entries must be '#rrggbb' strings or {{color, weight}}; got {item!r}.")
+                raise InvalidArgument(
+                    f"palette entries must be '#rrggbb' strings or {{color, weight}}; got {quote(item)}."
+                )
         total = sum(s.weight for s in swatches)
         if total > 0 and abs(total - 1.0) > 1e-5:  # leave already-normalised weights untouched (idempotent)
             swatches = [Swatch(s.color, round(s.weight / total, 6)) for s in swatches]
@@ -222,14 +231,14 @@ def coerce_field(name: str, value: Any) -> Any:
             if isinstance(value, str) and re.fullmatch(r"\d+", value.strip()):
                 value = int(value)
             else:
-                raise InvalidArgument(f"{name} must be a whole number from 0 to {SEED_MAX}; got {value!r}.")
+                raise InvalidArgument(f"{name} must be a whole number from 0 to {SEED_MAX}; got {quote(value)}.")
     elif spec.kind == "float":
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise InvalidArgument(f"{name} must be a number from {spec.lo:g} to {spec.hi:g}; got {value!r}.")
+            raise InvalidArgument(f"{name} must be a number from {spec.lo:g} to {spec.hi:g}; got {quote(value)}.")
         value = round(float(value), 6) if math.isfinite(value) else float(value)
     elif spec.kind == "choice":
         if not isinstance(value, str):
-            raise InvalidArgument(f"{name} must be one of {', '.join(spec.choices)}; got {value!r}.")
+            raise InvalidArgument(f"{name} must be one of {', '.join(spec.choices)}; got {quote(value)}.")
         value = normalise_key(value) if name == "key" else value.strip().lower()
     validate_field(name, value)
     return value
@@ -239,25 +248,25 @@ def validate_field(name: str, value: Any) -> None:
     spec = FIELDS[name]
     if spec.kind in ("float", "int"):
         if isinstance(value, float) and not math.isfinite(value):
-            raise InvalidArgument(f"{name} must be a finite number; got {value!r}.")
+            raise InvalidArgument(f"{name} must be a finite number; got {quote(value)}.")
         if not spec.lo <= value <= spec.hi:
             raise InvalidArgument(f"{name} must be between {spec.lo:g} and {spec.hi:g} ({spec.doc}); got {value:g}.")
     elif spec.kind == "choice":
         if value not in spec.choices:
-            raise InvalidArgument(f"{name} must be one of {', '.join(spec.choices)}; got {value!r}.")
+            raise InvalidArgument(f"{name} must be one of {', '.join(spec.choices)}; got {quote(value)}.")
     elif spec.kind == "palette":
         if not PALETTE_MIN <= len(value) <= PALETTE_MAX:
             raise InvalidArgument(f"palette must hold {PALETTE_MIN} to {PALETTE_MAX} colours; got {len(value)}.")
         for s in value:
             if not _HEX.match(s.color):
-                raise InvalidArgument(f"palette colour {s.color!r} is not of the form #rrggbb.")
+                raise InvalidArgument(f"palette colour {quote(s.color)} is not of the form #rrggbb.")
             if not (math.isfinite(s.weight) and s.weight >= 0):
                 raise InvalidArgument(f"palette weight for {s.color} must be a non-negative number.")
     elif spec.kind == "weights":
         unknown = set(value) - set(INSTRUMENT_FAMILIES)
         if unknown:
             raise InvalidArgument(
-                f"Unknown instrument famil(ies): {', '.join(sorted(unknown))}. "
+                f"Unknown instrument famil(ies): {name_list(unknown)}. "
                 f"Known: {', '.join(INSTRUMENT_FAMILIES)}."
             )
         for k, w in value.items():

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 from engine_server import __version__
 from engine_server.decoders import registry
 from engine_server.decoders.base import QUALITIES, Asset, DecodeContext, DecodeRequest
-from engine_server.errors import InvalidArgument
+from engine_server.errors import InvalidArgument, name_list, quote
 from engine_server.inputs import check_prompt, check_seed
 from engine_server.latent import FIELDS, Latent
 from engine_server.store import PackStore, StagedFile, canonical_json
@@ -68,26 +68,26 @@ def prepare(spec: JobSpec, encoder: LatentSource | None) -> PreparedJob:
     """Validate the request and fix its recipe. Raises InvalidArgument before any work."""
     seed = check_seed(spec.seed)
     if spec.quality not in QUALITIES:
-        raise InvalidArgument(f"quality must be one of {', '.join(QUALITIES)}; got {spec.quality!r}.")
+        raise InvalidArgument(f"quality must be one of {', '.join(QUALITIES)}; got {quote(spec.quality)}.")
     if (spec.prompt is None) == (spec.latent is None):
         raise InvalidArgument("Give either a prompt or a full latent, not both and not neither.")
     prompt = check_prompt(spec.prompt) if spec.prompt is not None else None
     unknown_pins = set(spec.pins) - set(FIELDS)
     if unknown_pins:
         raise InvalidArgument(
-            f"Cannot pin unknown latent field(s): {', '.join(sorted(unknown_pins))}. Known: {', '.join(FIELDS)}."
+            f"Cannot pin unknown latent field(s): {name_list(unknown_pins)}. Known: {', '.join(FIELDS)}."
         )
     decoders = registry.resolve(spec.decoders)
     names = tuple(d.name for d in decoders)
     unknown_opts = set(spec.options) - set(registry.names())
     if unknown_opts:
         raise InvalidArgument(
-            f"Options given for unknown decoder(s): {', '.join(sorted(unknown_opts))}. "
+            f"Options given for unknown decoder(s): {name_list(unknown_opts)}. "
             f"Available: {', '.join(registry.names())}."
         )
     for name, opts in spec.options.items():
         if not isinstance(opts, Mapping):
-            raise InvalidArgument(f"Options for decoder {name!r} must be a JSON object.")
+            raise InvalidArgument(f"Options for decoder {quote(name)} must be a JSON object.")
 
     versions: dict[str, str] = {}
     if prompt is not None:

@@ -8,15 +8,12 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import hmac
-import ipaddress
 import json
 import logging
-import queue
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent import futures
 from pathlib import Path
 from typing import Any, TypeVar
@@ -25,21 +22,34 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from engine_server import __version__, pipeline
+from engine_server import __version__, pipeline, same_host
+from engine_server import tls as tls_certs
+from engine_server.auth import TokenInterceptor, TokenSet
 from engine_server.decoders import registry
-from engine_server.decoders.base import DecodeRequest
-from engine_server.errors import InvalidArgument, MotifError, OutOfRange, error_from_code
+from engine_server.decoders.base import DecodeRequest, option_schema
+from engine_server.errors import (
+    InvalidArgument,
+    MotifError,
+    OutOfRange,
+    clip,
+    clip_message,
+    error_from_code,
+    name_list,
+)
+from engine_server.feed import PackFeed, pack_summary
 from engine_server.inputs import MAX_PROMPT_CHARS, check_prompt, check_seed
 from engine_server.jobs import Job, JobManager
+from engine_server.journal import JournalEvent
 from engine_server.latent import FIELDS
 from engine_server.pipeline import JobSpec, LatentSource
+from engine_server.service import add_engine_service
 from engine_server.store import PackStore
+from motif_client.channel import DEFAULT_ADDRESS, is_local_address
 from motif_client.convert import latent_from_proto, latent_to_proto, pins_from_proto
 from motif_client.motif_pb import engine_pb2 as pb
 from motif_client.motif_pb import engine_pb2_grpc as pb_grpc
 
 log = logging.getLogger("motif.server")
-DEFAULT_ADDRESS = "127.0.0.1:50051"
 FETCH_CHUNK = 1 << 20
 MAX_CHUNK = 4 << 20
 SERVICE_NAME = "motif.v1.MotifEngine"
@@ -59,12 +69,12 @@ def mapped_errors(fn: Callable[..., T]) -> Callable[..., T]:
         try:
             return fn(self, request, context)
         except MotifError as exc:
-            context.abort(_status(exc.code), exc.message)
+            context.abort(_status(exc.code), clip_message(exc.message))  # clipped: status metadata is small
         except Exception as exc:
             if context.code() is not None:  # type: ignore[attr-defined]  # context.abort() already set the status
                 raise
             log.exception("unhandled error in %s", fn.__name__)
-            context.abort(grpc.StatusCode.INTERNAL, f"Engine error in {fn.__name__}: {exc}")
+            context.abort(grpc.StatusCode.INTERNAL, clip_message(f"Engine error in {fn.__name__}: {exc}"))
         raise AssertionError("unreachable")
 
     return wrapper
@@ -76,51 +86,30 @@ def mapped_stream_errors(fn: Callable[..., Iterator[T]]) -> Callable[..., Iterat
         try:
             yield from fn(self, request, context)
         except MotifError as exc:
-            context.abort(_status(exc.code), exc.message)
+            context.abort(_status(exc.code), clip_message(exc.message))
         except Exception as exc:
             if context.code() is not None:  # type: ignore[attr-defined]
                 raise
             log.exception("unhandled error in %s", fn.__name__)
-            context.abort(grpc.StatusCode.INTERNAL, f"Engine error in {fn.__name__}: {exc}")
+            context.abort(grpc.StatusCode.INTERNAL, clip_message(f"Engine error in {fn.__name__}: {exc}"))
 
     return wrapper
 
 
-class TokenInterceptor(grpc.ServerInterceptor):
-    """Require `authorization: Bearer <token>` on every API call (health stays open for probes)."""
-
-    def __init__(self, token: str) -> None:
-        self._token = token.encode()
-
-        def deny(request: Any, context: grpc.ServicerContext) -> Any:
-            context.abort(grpc.StatusCode.UNAUTHENTICATED,
-                          "A valid token is required: set it in the plugin preferences or pass --token.")
-
-        self._deny = grpc.unary_unary_rpc_method_handler(deny)
-        self._deny_stream = grpc.unary_stream_rpc_method_handler(deny)
-
-    def intercept_service(self, continuation: Callable[[Any], Any], details: Any) -> Any:
-        method = details.method or ""
-        if not method.startswith(f"/{SERVICE_NAME}/"):
-            return continuation(details)
-        given = dict(details.invocation_metadata).get("authorization", "")
-        if hmac.compare_digest(given.encode(), b"Bearer " + self._token):
-            return continuation(details)
-        return self._deny_stream if method.endswith(("/Generate", "/FetchAsset")) else self._deny
-
-
 class MotifServicer(pb_grpc.MotifEngineServicer):
-    def __init__(self, store: PackStore, jobs: JobManager, encoder: LatentSource | None) -> None:
+    def __init__(self, store: PackStore, jobs: JobManager, encoder: LatentSource | None, feed: PackFeed) -> None:
         self.store = store
         self.jobs = jobs
         self.encoder = encoder
+        self.feed = feed
 
     @mapped_errors
     def Describe(self, request: pb.DescribeRequest, context: grpc.ServicerContext) -> pb.DescribeResponse:
         resp = pb.DescribeResponse(
             engine_version=__version__,
             model_versions=dict(self.encoder.versions) if self.encoder else {},
-            capabilities=["cancel", "queue-position", "resume-fetch", "pins", "full-latent", "replay"],
+            capabilities=["cancel", "queue-position", "resume-fetch", "pins", "full-latent", "replay", "detach",
+                          "watch-job", "list-jobs", "resume-job", "watch-packs", "local-fetch"],
             max_prompt_chars=MAX_PROMPT_CHARS,
             fetch_chunk_bytes=FETCH_CHUNK,
         )
@@ -131,6 +120,7 @@ class MotifServicer(pb_grpc.MotifEngineServicer):
                 writes=[f"{o.role} {o.media_type}" for o in d.writes], after=list(d.after),
                 estimated_seconds=d.estimate_seconds(DecodeRequest(latent=_any_latent(), seed=0)),
                 placeholder=d.placeholder, default=name in registry.DEFAULT_DECODERS,
+                options=[_option_pb(o) for o in option_schema(d.option_spec)], diagnostic=d.diagnostic,
             )
         for spec in FIELDS.values():
             resp.latent_fields.add(name=spec.name, kind=spec.kind, doc=spec.doc, min=spec.lo, max=spec.hi,
@@ -154,37 +144,77 @@ class MotifServicer(pb_grpc.MotifEngineServicer):
     def Generate(self, request: pb.GenerateRequest, context: grpc.ServicerContext) -> Iterator[pb.JobEvent]:
         spec = _job_spec(request)
         prepared = pipeline.prepare(spec, self.encoder)
-        job = self.jobs.submit(prepared)
-        context.add_callback(lambda: self._abandon(job))
-        yield from self._stream(job, context)
+        job = self.jobs.submit(prepared, spec, client=_client_name(request.client))
+        if request.cancel_on_disconnect and not context.add_callback(lambda: self._abandon(job)):
+            self._abandon(job)  # the RPC had already ended (client killed at once): the callback would never run
+        yield from self._stream(job, context, 0)
 
     def _abandon(self, job: Job) -> None:
-        """The RPC ended (finished, client gone, or deadline): a job still going is cancelled."""
+        """A cancel_on_disconnect RPC ended (client gone, or deadline): a job still going is cancelled."""
         if not job.finished.is_set():
-            log.info("client left job %s; cancelling it", job.id)
+            log.info("client left job %s and asked for cancel on disconnect; cancelling it", job.id)
             with contextlib.suppress(MotifError):
                 self.jobs.cancel(job.id)
 
-    def _stream(self, job: Job, context: grpc.ServicerContext) -> Iterator[pb.JobEvent]:
+    def _stream(self, job: Job, context: grpc.ServicerContext, from_seq: int) -> Iterator[pb.JobEvent]:
+        """A job's journal from `from_seq`, then live events until it ends. Leaving only detaches."""
+        seq = from_seq
         while True:
-            try:
-                ev = job.events.get(timeout=0.25)
-            except queue.Empty:
-                if not context.is_active():
-                    return
+            events = job.wait_events(seq, timeout=0.25)
+            if not events:
+                if not context.is_active() or (job.finished.is_set() and seq >= job.journal.next_seq):
+                    return  # the client left, or it asked to start just past the end of an ended job
                 continue
-            if ev.kind == "queued":
-                yield pb.JobEvent(job_id=job.id, queued=pb.Queued(**ev.data))
-            elif ev.kind == "progress":
-                yield pb.JobEvent(job_id=job.id, progress=pb.Progress(**ev.data))
-            elif ev.kind == "asset":
-                yield pb.JobEvent(job_id=job.id, asset=pb.AssetRef(**ev.data))
-            elif ev.kind == "done":
-                yield pb.JobEvent(job_id=job.id, done=pb.Done(manifest=_manifest_pb(ev.data["manifest"])))
-                return
-            elif ev.kind == "error":
-                yield pb.JobEvent(job_id=job.id, error=pb.JobError(code=ev.data["code"], message=ev.data["message"]))
-                raise error_from_code(ev.data["code"], ev.data["message"])
+            for ev in events:
+                seq = ev.seq + 1
+                yield self._event_pb(job, ev)
+                if ev.kind == "error":
+                    raise error_from_code(ev.data["code"], ev.data["message"])
+                if ev.kind == "done":
+                    return
+
+    def _event_pb(self, job: Job, ev: JournalEvent) -> pb.JobEvent:
+        out = pb.JobEvent(job_id=job.id, seq=ev.seq)
+        if ev.kind == "queued":
+            out.queued.CopyFrom(pb.Queued(**ev.data))
+        elif ev.kind == "progress":
+            out.progress.CopyFrom(pb.Progress(**ev.data))
+        elif ev.kind == "asset":
+            out.asset.CopyFrom(pb.AssetRef(**ev.data))
+        elif ev.kind == "done":
+            out.done.CopyFrom(pb.Done(manifest=_manifest_pb(job.manifest or self.store.get(ev.data["pack_id"]))))
+        elif ev.kind == "error":
+            out.error.CopyFrom(pb.JobError(code=ev.data["code"], message=ev.data["message"]))
+        return out
+
+    @mapped_stream_errors
+    def WatchJob(self, request: pb.WatchJobRequest, context: grpc.ServicerContext) -> Iterator[pb.JobEvent]:
+        job = self.jobs.get(request.job_id)
+        if request.from_seq > job.journal.next_seq:
+            raise OutOfRange(f"Job {job.id} has {job.journal.next_seq} events so far (seq 0 to "
+                             f"{job.journal.next_seq - 1}); from_seq {request.from_seq} is past its end.")
+        yield from self._stream(job, context, request.from_seq)
+
+    @mapped_errors
+    def ListJobs(self, request: pb.ListJobsRequest, context: grpc.ServicerContext) -> pb.ListJobsResponse:
+        return pb.ListJobsResponse(jobs=[_job_info(j) for j in self.jobs.list(request.limit, list(request.states))])
+
+    @mapped_errors
+    def ResumeJob(self, request: pb.ResumeJobRequest, context: grpc.ServicerContext) -> pb.JobInfo:
+        old = self.jobs.resumable(request.job_id)
+        prepared = pipeline.prepare(old.spec, self.encoder)
+        return _job_info(self.jobs.resume(old.id, prepared))
+
+    @mapped_stream_errors
+    def WatchPacks(self, request: pb.WatchPacksRequest, context: grpc.ServicerContext) -> Iterator[pb.PackSummary]:
+        sub = self.feed.subscribe(request.last)
+        try:
+            while context.is_active():
+                summary = sub.next(timeout=0.25)
+                if summary is not None:
+                    yield pb.PackSummary(**summary)
+        finally:
+            sub.close()
 
     @mapped_stream_errors
     def FetchAsset(self, request: pb.FetchAssetRequest, context: grpc.ServicerContext) -> Iterator[pb.AssetChunk]:
@@ -209,6 +239,12 @@ class MotifServicer(pb_grpc.MotifEngineServicer):
                     return
 
     @mapped_errors
+    def LocateAsset(self, request: pb.LocateAssetRequest, context: grpc.ServicerContext) -> pb.LocalAsset:
+        """Same-host fast path (engine_server.same_host): loopback and unix-socket peers only."""
+        path, size, digest = same_host.locate(self.store, request.pack_id, request.path, context.peer())
+        return pb.LocalAsset(path=str(path), bytes=size, sha256=digest)
+
+    @mapped_errors
     def GetPack(self, request: pb.GetPackRequest, context: grpc.ServicerContext) -> pb.PackManifest:
         return _manifest_pb(self.store.get(request.pack_id), self.store.manifest_text(request.pack_id))
 
@@ -217,36 +253,65 @@ class MotifServicer(pb_grpc.MotifEngineServicer):
         packs = self.store.list()
         if request.limit:
             packs = packs[: request.limit]
-        return pb.ListPacksResponse(
-            packs=[
-                pb.PackSummary(pack_id=m["pack_id"], prompt=m["request"].get("prompt", ""), seed=m["seed"],
-                               created_unix=t, asset_count=len(m["assets"]))
-                for m, t in packs
-            ]
-        )
+        return pb.ListPacksResponse(packs=[pb.PackSummary(**pack_summary(self.store, m, t)) for m, t in packs])
 
     @mapped_errors
     def Cancel(self, request: pb.CancelRequest, context: grpc.ServicerContext) -> pb.CancelResponse:
         return pb.CancelResponse(was_running=self.jobs.cancel(request.job_id))
 
 
+def _client_name(name: str) -> str:
+    """The host that asks ("blender", "unreal", "resolve", "live", "cli", ...): a short label, never trusted."""
+    name = name.strip()
+    if len(name) > 32 or not all(c.isalnum() or c in "-_." for c in name):
+        raise InvalidArgument("client must be a short name such as 'blender' or 'cli' (letters, digits, - _ .; "
+                              "at most 32 characters).")
+    return name
+
+
+def _job_info(job: Job) -> pb.JobInfo:
+    return pb.JobInfo(
+        job_id=job.id, state=job.state, prompt=job.record.get("prompt", ""), client=job.client,
+        fraction=job.fraction, stage=job.stage, message=job.message, pack_id=job.pack_id,
+        seed=int(job.record.get("seed", 0)), decoders=list(job.record.get("decoders", [])),
+        created_unix=float(job.record["created_unix"]), updated_unix=job.updated, next_seq=job.journal.next_seq,
+    )
+
+
 def _pins(msg: pb.LatentPins) -> dict[str, Any]:
     try:
         return pins_from_proto(msg)
-    except ValueError as exc:
-        raise InvalidArgument(f"{str(exc).capitalize()}. Known fields: {', '.join(FIELDS)}.") from None
+    except ValueError:
+        unknown = [n for n in msg.fields if n not in FIELDS]
+        raise InvalidArgument(
+            f"Cannot pin unknown latent field(s): {name_list(unknown)}. Known fields: {', '.join(FIELDS)}."
+        ) from None
+
+
+def _option_pb(o: dict[str, Any]) -> pb.OptionInfo:
+    """One option of a decoder's schema (decoders/base.py option_schema) as Describe sends it."""
+    return pb.OptionInfo(
+        name=o["name"], kind=o["kind"], doc=o["doc"], has_min=o["min"] is not None, min=o["min"] or 0.0,
+        has_max=o["max"] is not None, max=o["max"] or 0.0, choices=o["choices"], default_json=o["default_json"],
+        max_bytes=o["max_bytes"],
+    )
 
 
 def _job_spec(request: pb.GenerateRequest) -> JobSpec:
+    if len(request.options_json) > pipeline.MAX_OPTIONS_BYTES:
+        raise InvalidArgument(f"options_json is {len(request.options_json):,} characters long; the limit is "
+                              f"{pipeline.MAX_OPTIONS_BYTES:,}.")
     try:
         options = json.loads(request.options_json) if request.options_json else {}
-    except json.JSONDecodeError as exc:
-        raise InvalidArgument(f"options_json is not valid JSON: {exc}.") from None
+    except RecursionError:
+        raise InvalidArgument("options_json is nested too deeply to read.") from None
+    except ValueError as exc:  # JSONDecodeError, or an integer of more than 4,300 digits
+        raise InvalidArgument(f"options_json is not valid JSON: {clip(str(exc))}.") from None
     if not isinstance(options, dict):
         raise InvalidArgument("options_json must be a JSON object keyed by decoder name.")
     source = request.WhichOneof("source")
     return JobSpec(
-        prompt=request.prompt if source == "prompt" else (None if source == "latent" else ""),
+        prompt=request.prompt if source == "prompt" else None,  # neither: prepare says to give one
         latent=latent_from_proto(request.latent) if source == "latent" else None,
         pins=_pins(request.pins),
         seed=request.seed,
@@ -280,17 +345,27 @@ def _any_latent() -> Any:
     })
 
 
-def check_bind(address: str, token: str | None) -> None:
-    """Refuse to listen beyond this machine without a token."""
-    host = address.rsplit(":", 1)[0].strip("[]")
+def check_bind(address: str, token: object, *, tls: bool = False, insecure: bool = False) -> None:
+    """Refuse to listen beyond this machine without a token, and without TLS unless told `insecure`.
+
+    `token` is anything truthy when clients must present one (a token or a token file).
+    """
     try:
-        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        loopback = False
-    if not loopback and not token:
+        if is_local_address(address, allow_port_zero=True):
+            return
+    except ValueError as exc:
+        raise InvalidArgument(str(exc)) from None
+    if not token:
         raise InvalidArgument(
             f"Refusing to listen on {address}: that address is reachable from other machines. "
-            "Set a token (--token or MOTIF_TOKEN) to serve beyond loopback, or bind 127.0.0.1."
+            "Give each client a token in a token file (--token-file FILE or MOTIF_TOKEN_FILE) to serve beyond "
+            "loopback, or bind 127.0.0.1."
+        )
+    if not tls and not insecure:
+        raise InvalidArgument(
+            f"Refusing to listen on {address} without TLS: tokens and prompts would cross the network in clear "
+            "text. Add --tls (remote hosts pin the CA that `motif trust` prints), or --insecure on a network you "
+            "trust completely."
         )
 
 
@@ -305,32 +380,45 @@ class Engine:
         workers: int = 1,
         encoder: LatentSource | None = None,
         load_encoder: bool = True,
+        *,
+        token_file: Path | str | None = None,
+        tls: bool = False,
+        tls_names: Sequence[str] = (),
+        insecure: bool = False,
     ) -> None:
         from engine_server import config
 
-        check_bind(address, token)
+        check_bind(address, token or token_file, tls=tls, insecure=insecure)
+        tokens = TokenSet([token] if token else [], token_file)  # auth.py: re-reads the file when it changes
         self.store = PackStore(store_root or config.store_dir())
         self.store.clean_stale()
         if encoder is None and load_encoder:
             from engine_server.encoder import get_encoder
 
             encoder = get_encoder()
-        self.jobs = JobManager(self.store, workers=workers)
-        interceptors: list[Any] = [TokenInterceptor(token)] if token else []
+        self.feed = PackFeed(self.store)
+        self.jobs = JobManager(self.store, workers=workers, on_commit=self.feed.poke)
+        interceptors: list[Any] = [TokenInterceptor(tokens)] if tokens else []
         self.server = grpc.server(
             futures.ThreadPoolExecutor(max_workers=32, thread_name_prefix="motif-rpc"),
             interceptors=interceptors,
             options=[("grpc.max_receive_message_length", 32 << 20), ("grpc.max_send_message_length", 32 << 20),
                      ("grpc.so_reuseport", 0)],
         )
-        pb_grpc.add_MotifEngineServicer_to_server(MotifServicer(self.store, self.jobs, encoder), self.server)
+        add_engine_service(MotifServicer(self.store, self.jobs, encoder, self.feed), self.server)
         self.health = health.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
         reflection.enable_server_reflection(
             (pb.DESCRIPTOR.services_by_name["MotifEngine"].full_name, health.SERVICE_NAME, reflection.SERVICE_NAME),
             self.server,
         )
-        self.port = self.server.add_insecure_port(address)
+        self.tls: tls_certs.ServerIdentity | None = None
+        if tls:  # engine_server/tls.py: a certificate from the per-install CA, made once, kept
+            self.tls = tls_certs.server_identity(address.rpartition(":")[0], tls_names)
+            credentials = grpc.ssl_server_credentials([(self.tls.key_pem, self.tls.cert_pem)])
+            self.port = self.server.add_secure_port(address, credentials)
+        else:
+            self.port = self.server.add_insecure_port(address)
         if self.port == 0:
             raise InvalidArgument(f"Cannot listen on {address}: the address is in use or not available.")
         self.address = f"{address.rsplit(':', 1)[0]}:{self.port}"
@@ -345,6 +433,7 @@ class Engine:
         self.health.enter_graceful_shutdown()
         self.server.stop(grace_s).wait()
         self.jobs.close()
+        self.feed.close()
 
     def wait(self) -> None:
         """Serve until SIGINT/SIGTERM, then shut down cleanly."""

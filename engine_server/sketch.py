@@ -19,6 +19,7 @@ from __future__ import annotations
 import base64
 import binascii
 import io
+import re
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -27,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from engine_server.analysis.palette import kmeans_oklab
-from engine_server.errors import InvalidArgument
+from engine_server.errors import InvalidArgument, clip
 from engine_server.latent import Latent
 from engine_server.oklab import oklab_to_hex, srgb8_to_oklab
 
@@ -39,6 +40,11 @@ GRID_ROWS, GRID_COLS = 6, 8
 PALETTE_SIZE = 5
 CHROMA_MIN = 0.04  # OKLab chroma below which a sketch colour counts as grey
 ANALYSIS_WIDTH = 128
+SKETCH_DOC = (
+    f"a drawing or colour rough that steers framing and palette: a PNG or JPEG file's bytes as base64 text "
+    f"(a data:image/...;base64, prefix is allowed), at most {MAX_SKETCH_BYTES // (1024 * 1024)} MB and "
+    f"{MAX_SKETCH_PIXELS // 1_000_000} MP"
+)
 
 
 @dataclass(frozen=True)
@@ -101,15 +107,18 @@ def decode_sketch_option(value: Any) -> bytes:
         raise InvalidArgument("The sketch option is not valid base64; encode the PNG or JPEG file's bytes.") from exc
 
 
-def load_sketch(data: bytes) -> Sketch:
-    """Check and read a sketch image. Raises InvalidArgument, before any decoding work, if unusable."""
+def load_sketch(data: bytes, source: str = "The sketch") -> Sketch:
+    """Check and read a sketch image. Raises InvalidArgument, before any decoding work, if unusable.
+
+    `source` names the sketch in sentences: the CLI passes its file ("The sketch 'notes.txt'").
+    """
     from PIL import Image
 
     if not isinstance(data, bytes | bytearray) or not data:
-        raise InvalidArgument("The sketch is empty; send a PNG or JPEG image.")
+        raise InvalidArgument(f"{source} is empty; send a PNG or JPEG image.")
     if len(data) > MAX_SKETCH_BYTES:
         raise InvalidArgument(
-            f"The sketch is {len(data) / 1e6:.1f} MB; the limit is {MAX_SKETCH_BYTES // (1024 * 1024)} MB. "
+            f"{source} is {len(data) / 1e6:.1f} MB; the limit is {MAX_SKETCH_BYTES // (1024 * 1024)} MB. "
             "Send a smaller PNG or JPEG (a 2000-pixel-wide image is plenty)."
         )
     try:
@@ -119,24 +128,33 @@ def load_sketch(data: bytes) -> Sketch:
             w, h = img.size  # read from the header: nothing is decompressed yet
             if w * h > MAX_SKETCH_PIXELS:
                 raise InvalidArgument(
-                    f"The sketch is {w} x {h} pixels ({w * h / 1e6:.1f} MP); the limit is "
+                    f"{source} is {w} x {h} pixels ({w * h / 1e6:.1f} MP); the limit is "
                     f"{MAX_SKETCH_PIXELS / 1e6:.0f} MP. Scale it down and try again."
                 )
             if min(w, h) < MIN_SKETCH_SIDE:
-                raise InvalidArgument(f"The sketch is only {w} x {h} pixels; send at least {MIN_SKETCH_SIDE} a side.")
+                raise InvalidArgument(f"{source} is only {w} x {h} pixels; send at least {MIN_SKETCH_SIDE} a side.")
             img.draft("RGB", (ANALYSIS_WIDTH * 2, ANALYSIS_WIDTH * 2))  # JPEG: decode at reduced scale
             img.load()
     except InvalidArgument:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise InvalidArgument(
-            "The sketch looks like a decompression bomb (far more pixels than bytes); refused."
+            f"{source} looks like a decompression bomb (far more pixels than bytes); refused."
         ) from exc
-    except (Image.UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+    except Image.UnidentifiedImageError as exc:  # its message is the repr of our BytesIO: say what it means
         raise InvalidArgument(
-            f"The sketch could not be read as a PNG or JPEG image ({exc}). Is the file complete?"
+            f"{source} could not be read as a PNG or JPEG image: it is another kind of file. "
+            "Save the drawing as PNG or JPEG."
+        ) from exc
+    except (OSError, SyntaxError, ValueError) as exc:
+        why = clip(_OBJECT_REPR.sub("the data", str(exc)))
+        raise InvalidArgument(
+            f"{source} could not be read as a PNG or JPEG image ({why}). Is the file complete?"
         ) from exc
     return analyse(img, (w, h))
+
+
+_OBJECT_REPR = re.compile(r"<[^<>]* object at 0x[0-9a-fA-F]+>")
 
 
 def analyse(img: Any, size: tuple[int, int]) -> Sketch:

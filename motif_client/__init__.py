@@ -3,6 +3,8 @@
 Only grpcio, protobuf and the generated stubs in `motif_pb/`; no engine imports.
 """
 
+from .channel import is_local_address, is_loopback, parse_address
 from .client import DEFAULT_ADDRESS, EngineError, Event, MotifClient
 
-__all__ = ["DEFAULT_ADDRESS", "EngineError", "Event", "MotifClient"]
+__all__ = ["DEFAULT_ADDRESS", "EngineError", "Event", "MotifClient", "is_local_address", "is_loopback",
+           "parse_address"]

@@ -14,12 +14,13 @@ REQUIRED = {"palette", "valence", "arousal", "warmth", "brightness", "tempo_bpm"
             "weather", "geometry_style", "roughness", "metalness", "instruments", "seed"}
 
 
-def motif(*args: str, store: Path | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def motif(*args: str, store: Path | None = None, cwd: Path | None = None,
+          stdin: str = "") -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     if store is not None:
         env["MOTIF_STORE"] = str(store)
     return subprocess.run([sys.executable, "-m", "engine_server.cli", *args], capture_output=True, text=True,
-                          env=env, cwd=cwd or Path(__file__).resolve().parent.parent, timeout=300)
+                          env=env, cwd=cwd or Path(__file__).resolve().parent.parent, timeout=300, input=stdin)
 
 
 def test_encode_json_prints_every_named_field() -> None:
@@ -38,6 +39,12 @@ def test_encode_json_prints_every_named_field() -> None:
         (["generate", "a forest", "--seed", "abc"], "whole number"),
         (["generate", "a forest", "--seed", "-3"], "between 0 and"),
         (["generate", "   ", "--only", "probe"], "prompt is empty"),
+        (["generate", "", "--only", "probe"], "prompt is empty"),  # not the default prompt
+        (["generate", "", "--only", "probe", "--server", "127.0.0.1:1"], "prompt is empty"),
+        (["generate", " \t", "--only", "probe", "--server", "127.0.0.1:1"], "prompt is empty"),
+        (["generate", "a forest", "--prompt-file", "prompt.txt"], "not both"),
+        (["generate", "--prompt-file", "no-such-file.txt"], "Cannot read the prompt file 'no-such-file.txt'"),
+        (["encode"], "Give a prompt to encode"),
         (["generate", "a forest", "--only", "telepathy"], "Unknown decoder 'telepathy'"),
         (["generate", "a forest", "--only", "probe", "--pin", "tempo_bpm=500"], "tempo_bpm must be between"),
         (["generate", "a forest", "--only", "probe", "--pin", "moood=1"], "unknown latent field"),
@@ -107,3 +114,37 @@ def test_doctor_names_the_placeholder() -> None:
     r = motif("doctor")
     assert "decoder: probe" in r.stdout and "PLACEHOLDER" in r.stdout
     assert r.returncode == 0, r.stdout
+
+
+def test_prompt_file_and_standard_input(tmp_path: Path) -> None:
+    """Long prompts need not go on the command line (nor show in `ps`)."""
+    store, out = tmp_path / "store", tmp_path / "out"
+    (tmp_path / "prompt.txt").write_text("misty pine forest at dawn\n")
+    r = motif("generate", "--prompt-file", str(tmp_path / "prompt.txt"), "--only", "probe", "--out", str(out),
+              store=store)
+    assert r.returncode == 0, r.stderr
+    manifest = json.loads((out / r.stdout.split()[1] / "pack.json").read_text())
+    assert manifest["request"]["prompt"] == "misty pine forest at dawn"
+    r = motif("encode", "--prompt-file", "-", "--json", stdin="misty pine forest at dawn")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["palette"] == manifest["latent"]["palette"]
+    for text, words in (("x" * 3000, "the limit is 2,000"), ("  \n", "prompt is empty")):
+        r = motif("generate", "--prompt-file", "-", "--only", "probe", store=store, stdin=text)
+        assert r.returncode == 2 and words in r.stderr
+
+
+def test_an_error_prints_on_a_line_of_its_own(tmp_path: Path) -> None:
+    """The progress bar is running when this error arrives: the sentence must not land inside it."""
+    r = motif("generate", "a forest", "--only", "probe", "--pin", "moood=1", store=tmp_path / "store")
+    assert r.returncode == 2
+    lines = r.stderr.split("\n")
+    assert any(line.startswith("motif generate: Cannot pin unknown latent field(s): moood") for line in lines), r.stderr
+
+
+def test_a_sketch_that_is_not_an_image_is_named_by_its_file(tmp_path: Path) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_text("a harbour, boats on the left, low hills behind")
+    r = motif("generate", "a harbour", "--only", "image", "--sketch", str(notes), store=tmp_path / "store")
+    assert r.returncode == 2
+    assert f"The sketch '{notes}' could not be read as a PNG or JPEG image" in r.stderr
+    assert "object at 0x" not in r.stderr

@@ -115,6 +115,17 @@ def test_fetch_resumes_from_an_offset(client: MotifClient, tmp_path: Path) -> No
         ({"prompt": "a forest", "decoders": PROBE, "options": {"lasers": {}}}, "INVALID_ARGUMENT", "unknown decoder"),
         ({"prompt": "a forest", "decoders": PROBE, "quality": "ultra"}, "INVALID_ARGUMENT", "quality must be"),
         ({"latent": {**NEUTRAL, "palette": []}, "decoders": PROBE}, "INVALID_ARGUMENT", "palette must hold"),
+        ({"decoders": PROBE}, "INVALID_ARGUMENT", "Give either a prompt or a full latent"),  # no default prompt
+        # a 200 KB bad value is quoted short, so the sentence fits gRPC's 16 KiB status metadata
+        ({"prompt": "a forest", "decoders": PROBE, "options": {"probe": {"steps": "x" * 200_000}}},
+         "INVALID_ARGUMENT", "steps must be a whole number; got 'xxx"),
+        ({"prompt": "a forest", "decoders": ["x" * 200_000]}, "INVALID_ARGUMENT", "(200,000 characters)"),
+        ({"prompt": "a forest", "decoders": PROBE, "options": {"probe": {"x" * 200_000: 1}}}, "INVALID_ARGUMENT",
+         "Unknown probe option"),
+        ({"prompt": "a forest", "decoders": PROBE, "options": {"x" * 200_000: {}}}, "INVALID_ARGUMENT",
+         "unknown decoder"),
+        ({"latent": {**NEUTRAL, "palette": ["#" + "f" * 200_000] * 5}, "decoders": PROBE}, "INVALID_ARGUMENT",
+         "is not of the form #rrggbb"),
     ],
 )
 def test_bad_requests_get_a_code_and_a_sentence(client: MotifClient, kwargs: dict, code: str, words: str) -> None:
@@ -122,6 +133,7 @@ def test_bad_requests_get_a_code_and_a_sentence(client: MotifClient, kwargs: dic
         _run(client, **kwargs)
     assert err.value.code == code
     assert words in err.value.message
+    assert len(err.value.message) < 1000
 
 
 def test_seed_out_of_range_is_refused_by_the_engine(engine: Any) -> None:
@@ -192,12 +204,13 @@ def test_queue_positions_and_cancel_of_queued_and_running_jobs(client: MotifClie
     assert _staging_empty(engine)
     with pytest.raises(EngineError) as err:
         client.cancel(ev1.job_id)
-    assert err.value.code == "NOT_FOUND" and "already finished" in err.value.message
+    assert err.value.code == "FAILED_PRECONDITION" and "already ended (cancelled)" in err.value.message
 
 
-def test_client_that_disconnects_leaves_no_work_or_files(client: MotifClient, engine: Any) -> None:
+def test_client_that_asked_for_cancel_on_disconnect_leaves_no_work_or_files(client: MotifClient,
+                                                                              engine: Any) -> None:
     stream = client.generate(prompt="abandoned mid-stream", seed=9, decoders=PROBE,
-                             options={"probe": {"sleep_s": 20, "steps": 200}})
+                             options={"probe": {"sleep_s": 20, "steps": 200}}, cancel_on_disconnect=True)
     job_id = next(stream).job_id
     while next(stream).kind != "progress":
         pass
@@ -212,7 +225,7 @@ def test_client_that_disconnects_leaves_no_work_or_files(client: MotifClient, en
 def test_deadline_is_honoured(client: MotifClient, engine: Any) -> None:
     with pytest.raises(EngineError) as err:
         _run(client, prompt="too slow", seed=8, decoders=PROBE, options={"probe": {"sleep_s": 20, "steps": 200}},
-             timeout_s=1.0)
+             timeout_s=1.0, cancel_on_disconnect=True)
     assert err.value.code == "DEADLINE_EXCEEDED"
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline and not _staging_empty(engine):

@@ -1,14 +1,36 @@
 """Diagnostic decoder: writes the latent it received as JSON and nothing else.
 
 It exists to measure the engine's own overhead (bench/engine.py) and to test the job machinery
-without paying for real decoding. It is never part of a default pack.
+without paying for real decoding. It is never part of a default pack, and Describe marks it
+`diagnostic` so no host offers it to an artist as a modality.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
-from engine_server.decoders.base import Asset, DecodeContext, DecodeRequest, OutputSpec, reject_unknown_options
+from engine_server.decoders.base import (
+    Asset,
+    DecodeContext,
+    DecodeRequest,
+    OutputSpec,
+    check_options,
+    option,
+)
+
+MAX_SLEEP_S = 600.0
+MAX_STEPS = 1000
+SLEEP_SLICE_S = 0.05  # a cancel is noticed within this long, however long the probe was asked to wait
+
+
+@dataclass(frozen=True)
+class ProbeOptionSpec:
+    """Options of the probe decoder (what Describe publishes)."""
+
+    sleep_s: float = option(0.0, "seconds to wait in all, standing in for a slow decoder", lo=0.0, hi=MAX_SLEEP_S)
+    steps: int = option(1, "progress events to report (the wait is split between them)", lo=1, hi=MAX_STEPS)
+    crash: bool = option(False, "end the worker process halfway, to test that a dying decoder fails only its job")
 
 
 class ProbeDecoder:
@@ -18,9 +40,11 @@ class ProbeDecoder:
     writes = (OutputSpec("probe", "application/json", "the latent and options as received"),)
     after: tuple[str, ...] = ()
     placeholder = True
+    diagnostic = True
+    option_spec = ProbeOptionSpec
 
     def validate(self, request: DecodeRequest) -> None:
-        reject_unknown_options("probe", request.options, ("sleep_s", "crash", "steps"))
+        check_options("probe", ProbeOptionSpec, request.options)
 
     def estimate_seconds(self, request: DecodeRequest) -> float:
         return float(request.options.get("sleep_s", 0.0))
@@ -34,8 +58,10 @@ class ProbeDecoder:
         for i in range(steps):
             if request.options.get("crash") and i == steps // 2:
                 os._exit(3)  # simulate a decoder that takes its process down
-            if sleep_s:
-                time.sleep(sleep_s / steps)
+            end = time.monotonic() + sleep_s / steps
+            while (left := end - time.monotonic()) > 0:
+                time.sleep(min(left, SLEEP_SLICE_S))
+                ctx.check_cancelled()
             ctx.progress((i + 1) / steps, f"probe step {i + 1}/{steps}")
         path = ctx.path("probe/latent.json")
         payload = {"seed": request.seed, "quality": request.quality, "latent": request.latent.to_dict()}

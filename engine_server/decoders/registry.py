@@ -7,7 +7,7 @@ import logging
 from collections.abc import Iterable
 
 from engine_server.decoders.base import Decoder
-from engine_server.errors import InvalidArgument
+from engine_server.errors import InvalidArgument, quote
 
 # name -> "module:Class". Order is the default run order; `after` on each decoder refines it.
 _ENTRIES: dict[str, str] = {
@@ -30,7 +30,7 @@ def names() -> list[str]:
 
 def get(name: str) -> Decoder:
     if name not in _ENTRIES:
-        raise InvalidArgument(f"Unknown decoder {name!r}. Available decoders: {', '.join(_ENTRIES)}.")
+        raise InvalidArgument(f"Unknown decoder {quote(name)}. Available decoders: {', '.join(_ENTRIES)}.")
     if name not in _cache:
         module_name, _, attr = _ENTRIES[name].partition(":")
         _cache[name] = getattr(importlib.import_module(module_name), attr)()

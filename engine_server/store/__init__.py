@@ -7,9 +7,15 @@ Layout under the store root:
     packs/<pack_id>/<role>/<name>   hard links to the objects, under readable names
     staging/<job_id>/               where decoders write; removed after every job
     signatures/<key>                which signed object a (signing key, content, recipe) became
+    jobs/<job_id>/                  each job's request and event journal (engine_server.journal)
+    origins/<pack_id>.json          who first asked for a pack (client name, job), for the pack feed
+    commits/<id>.json               objects a commit is placing; removed when the pack is published
 
 A pack directory appears only by a single rename once all its files and its manifest are in
-place, so a reader never sees a half-written pack, whatever happens to the writer.
+place, so a reader never sees a half-written pack, whatever happens to the writer. Objects are
+fsync'd before they are renamed into place. A process killed mid-commit leaves an intent file
+naming the objects it placed; the next `sweep` removes those no pack references, so no stray file
+outlives a crash.
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from engine_server.errors import InvalidArgument, NotFound
+from engine_server.errors import InvalidArgument, NotFound, quote
 
 MANIFEST_NAME = "pack.json"
 _HASH_BLOCK = 1 << 20
@@ -78,17 +84,51 @@ class PackStore:
         self.packs = root / "packs"
         self.staging_root = root / "staging"
         self.signatures = root / "signatures"
-        for d in (self.objects, self.packs, self.staging_root, self.signatures):
+        self.jobs = root / "jobs"
+        self.origins = root / "origins"
+        self.commits = root / "commits"
+        for d in (self.objects, self.packs, self.staging_root, self.signatures, self.jobs, self.origins,
+                  self.commits):
             d.mkdir(parents=True, exist_ok=True)
 
     # ------------------------------------------------------------ writing
 
     def clean_stale(self) -> int:
-        """Remove staging folders and half-made pack folders left by a process that died."""
+        """Remove everything a killed writer can leave: staging folders, half-made pack folders,
+        temp files of interrupted atomic writes, job folders killed before their job.json, and the
+        objects of a commit that never published its pack. Returns how many things were removed."""
         removed = 0
         for d in list(self.staging_root.iterdir()) + [p for p in self.packs.iterdir() if p.name.startswith(".")]:
             shutil.rmtree(d, ignore_errors=True)
             removed += 1
+        for folder in (self.signatures, self.jobs, self.origins, self.commits, self.objects):
+            for tmp in folder.rglob(".*.tmp"):
+                tmp.unlink(missing_ok=True)
+                removed += 1
+        for d in self.jobs.iterdir():
+            if d.is_dir() and not (d / "job.json").is_file():
+                shutil.rmtree(d, ignore_errors=True)
+                removed += 1
+        for origin in self.origins.glob("*.json"):  # recorded just before a commit that never published
+            if not (self.packs / origin.stem).is_dir():
+                origin.unlink(missing_ok=True)
+                removed += 1
+        intents = list(self.commits.glob("*.json"))
+        if intents:
+            referenced = {a["sha256"] for m, _ in self.list() for a in m["assets"]}
+            for intent in intents:
+                try:
+                    record = json.loads(intent.read_text())
+                except (OSError, ValueError):
+                    record = {}
+                if _alive(record.get("pid")):
+                    continue  # another process is committing right now
+                placed = record.get("objects", [])
+                for digest in placed:
+                    if digest not in referenced and self._object_path(digest).exists():
+                        self._object_path(digest).unlink()
+                        removed += 1
+                intent.unlink(missing_ok=True)
         return removed
 
     @contextmanager
@@ -113,6 +153,8 @@ class PackStore:
             return self.get(pack_id)
         tmp_dir = self.packs / f".{pack_id}.{uuid.uuid4().hex[:8]}"
         tmp_dir.mkdir()
+        intent = self.commits / f"{tmp_dir.name[1:]}.json"
+        placed: list[str] = []
         try:
             assets = []
             for f in files:
@@ -125,7 +167,11 @@ class PackStore:
                 obj = self._object_path(digest)
                 if not obj.exists():
                     obj.parent.mkdir(parents=True, exist_ok=True)
+                    placed.append(digest)  # named in the intent before it exists, so a crash leaves no orphan
+                    record = {"pack_id": pack_id, "pid": os.getpid(), "objects": placed}
+                    write_atomic(intent, json.dumps(record).encode())
                     os.chmod(src, 0o444)
+                    _fsync_file(src)
                     os.replace(src, obj)
                 link = tmp_dir / rel
                 link.parent.mkdir(parents=True, exist_ok=True)
@@ -140,12 +186,15 @@ class PackStore:
                 assets.append(entry)
             manifest = {**manifest, "pack_id": pack_id, "assets": assets}
             write_atomic(tmp_dir / MANIFEST_NAME, canonical_json(manifest).encode())
+            _fsync_dir(tmp_dir)
             try:
                 os.rename(tmp_dir, final_dir)
             except OSError:
                 if not final_dir.exists():
                     raise
                 shutil.rmtree(tmp_dir, ignore_errors=True)  # another job published the same pack first
+            _fsync_dir(self.packs)
+            intent.unlink(missing_ok=True)
             return self.get(pack_id)
         except BaseException:
             shutil.rmtree(tmp_dir, ignore_errors=True)
@@ -153,6 +202,13 @@ class PackStore:
 
     def _object_path(self, digest: str) -> Path:
         return self.objects / digest[:2] / digest
+
+    def local_file(self, pack_id: str, relpath: str) -> tuple[Path, dict[str, Any]]:
+        """The file a reader on this machine may copy for an asset (LocateAsset), with its manifest entry:
+        the read-only content-addressed object, never rewritten once placed; else the pack's own file."""
+        path, entry = self.asset_path(pack_id, relpath)
+        obj = self._object_path(str(entry["sha256"]))
+        return (obj if obj.is_file() else path), entry
 
     def link_object(self, digest: str | None, dest: Path) -> bool:
         """Put the stored object `digest` at `dest` (replacing it); False if there is no such object."""
@@ -168,6 +224,19 @@ class PackStore:
         os.replace(tmp, dest)
         return True
 
+    def record_origin(self, pack_id: str, origin: dict[str, Any]) -> None:
+        """Remember who first asked for a pack (outside pack.json, whose bytes depend only on the recipe)."""
+        path = self.origins / f"{pack_id}.json"
+        if not path.exists():
+            write_atomic(path, canonical_json(origin).encode())
+
+    def origin(self, pack_id: str) -> dict[str, Any]:
+        path = self.origins / f"{pack_id}.json"
+        try:
+            return dict(json.loads(path.read_text()))
+        except (OSError, ValueError):
+            return {}
+
     def signature_lookup(self, key: str) -> dict[str, Any] | None:
         path = self.signatures / key[:2] / key
         return json.loads(path.read_text()) if path.is_file() else None
@@ -182,7 +251,7 @@ class PackStore:
 
     def get(self, pack_id: str) -> dict[str, Any]:
         if not _valid_pack_id(pack_id):
-            raise InvalidArgument(f"{pack_id!r} is not a pack id (expected hex digits, e.g. from `motif packs`).")
+            raise InvalidArgument(f"{quote(pack_id)} is not a pack id (expected hex digits, e.g. from `motif packs`).")
         path = self.packs / pack_id / MANIFEST_NAME
         if not path.is_file():
             raise NotFound(f"There is no pack {pack_id} in the store at {self.root}.")
@@ -205,7 +274,7 @@ class PackStore:
         if relpath == MANIFEST_NAME:
             path = self.packs / pack_id / MANIFEST_NAME
             return path, {"path": MANIFEST_NAME, "bytes": path.stat().st_size, "sha256": sha256_file(path)}
-        raise NotFound(f"Pack {pack_id} has no asset {relpath!r}.")
+        raise NotFound(f"Pack {pack_id} has no asset {quote(relpath)}.")
 
     def list(self) -> list[tuple[dict[str, Any], float]]:
         """(manifest, stored-at time) for every pack, newest first."""
@@ -233,11 +302,37 @@ class PackStore:
         return target
 
 
+def _alive(pid: Any) -> bool:
+    """Whether another process with this pid is running (ours is never 'another')."""
+    if not isinstance(pid, int) or pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _fsync_file(path: Path) -> None:
+    with path.open("rb") as fh:
+        os.fsync(fh.fileno())
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def safe_relpath(relpath: str) -> str:
     """A relative posix path that cannot leave its folder."""
     p = PurePosixPath(relpath)
     if p.is_absolute() or not p.parts or any(part in ("..", "") for part in p.parts):
-        raise InvalidArgument(f"{relpath!r} is not a safe relative path.")
+        raise InvalidArgument(f"{quote(relpath)} is not a safe relative path.")
     return p.as_posix()
 
 

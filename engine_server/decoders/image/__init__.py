@@ -15,13 +15,34 @@ from typing import Any
 
 import numpy as np
 
-from engine_server.decoders.base import Asset, DecodeContext, DecodeRequest, OutputSpec, reject_unknown_options
-from engine_server.errors import InvalidArgument
+from engine_server.decoders.base import (
+    Asset,
+    DecodeContext,
+    DecodeRequest,
+    OutputSpec,
+    option,
+    option_names,
+    reject_unknown_options,
+)
+from engine_server.errors import InvalidArgument, quote
+from engine_server.sketch import MAX_SKETCH_BYTES, SKETCH_DOC
 
 DEFAULT_WIDTH, DEFAULT_HEIGHT = 1920, 1080
 MIN_SIDE, MAX_SIDE = 64, 4096
 MAX_PIXELS = 4096 * 2304
-KNOWN_OPTIONS = ("width", "height", "sketch")
+
+
+@dataclass(frozen=True)
+class ImageOptionSpec:
+    """Options of the image decoder (what Describe publishes)."""
+
+    width: int = option(DEFAULT_WIDTH, f"image width in pixels (width x height at most {MAX_PIXELS / 1e6:.1f} MP)",
+                        lo=MIN_SIDE, hi=MAX_SIDE)
+    height: int = option(DEFAULT_HEIGHT, "image height in pixels", lo=MIN_SIDE, hi=MAX_SIDE)
+    sketch: str | None = option(None, SKETCH_DOC, kind="image", max_bytes=MAX_SKETCH_BYTES)
+
+
+KNOWN_OPTIONS = option_names(ImageOptionSpec)
 
 
 @dataclass(frozen=True)
@@ -49,9 +70,9 @@ QUALITY = {
 def _int_option(options: Any, key: str, default: int) -> int:
     value = options.get(key, default)
     if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidArgument(f"image {key} must be a whole number of pixels; got {value!r}.")
+        raise InvalidArgument(f"image {key} must be a whole number of pixels; got {quote(value)}.")
     if not MIN_SIDE <= value <= MAX_SIDE:
-        raise InvalidArgument(f"image {key} must be between {MIN_SIDE} and {MAX_SIDE} pixels; got {value}.")
+        raise InvalidArgument(f"image {key} must be between {MIN_SIDE} and {MAX_SIDE} pixels; got {quote(value)}.")
     return value
 
 
@@ -73,6 +94,8 @@ class ImageDecoder:
     writes = (OutputSpec("image", "image/png", "concept image, sRGB PNG (1920x1080 by default)"),)
     after: tuple[str, ...] = ("mesh",)
     placeholder = False
+    diagnostic = False
+    option_spec = ImageOptionSpec
 
     def warm_up(self) -> None:
         """Load bpy and start Cycles once in an idle worker (see stage.warm_up_renderer)."""

@@ -12,20 +12,41 @@ from __future__ import annotations
 import hashlib
 import json
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
-from engine_server.decoders.base import Asset, DecodeContext, DecodeRequest, OutputSpec, reject_unknown_options
+from engine_server.decoders.base import (
+    Asset,
+    DecodeContext,
+    DecodeRequest,
+    OutputSpec,
+    option,
+    option_defaults,
+    option_names,
+    reject_unknown_options,
+)
 from engine_server.decoders.mesh.assembly import LodMesh
 from engine_server.decoders.mesh.gltf import SCREEN_COVERAGE, write_glb, xmp_packet
 from engine_server.decoders.mesh.kit import LOD_COUNT, TRIANGLE_BUDGET, KitItem, build_asset, plan_kit
 from engine_server.decoders.mesh.materials import MaterialSpec, kit_materials
 from engine_server.decoders.mesh.styles import MAX_ASSETS, STYLES
 from engine_server.decoders.mesh.textures import synthesize
-from engine_server.errors import InvalidArgument
+from engine_server.errors import InvalidArgument, quote
 
 TEXTURE_SIZES = (512, 1024, 2048)
 MIN_ASSETS = 5
-DEFAULT_OPTIONS: dict[str, Any] = {"texture_size": 1024, "assets": 6}
+
+
+@dataclass(frozen=True)
+class MeshOptionSpec:
+    """Options of the mesh decoder (what Describe publishes)."""
+
+    texture_size: int = option(1024, "texture width and height in pixels (one of the listed sizes)",
+                               choices=TEXTURE_SIZES, lo=min(TEXTURE_SIZES), hi=max(TEXTURE_SIZES))
+    assets: int = option(6, "how many kit pieces to build", lo=MIN_ASSETS, hi=MAX_ASSETS)
+
+
+DEFAULT_OPTIONS: dict[str, Any] = option_defaults(MeshOptionSpec)
 GLB_TYPE = "model/gltf-binary"
 
 
@@ -72,6 +93,8 @@ class MeshDecoder:
     )
     after: tuple[str, ...] = ()
     placeholder = False
+    diagnostic = False
+    option_spec = MeshOptionSpec
 
     def options(self, request: DecodeRequest) -> dict[str, Any]:
         """Defaults overlaid with the request's options (whole-number floats from JSON become ints)."""
@@ -82,17 +105,17 @@ class MeshDecoder:
         return opts
 
     def validate(self, request: DecodeRequest) -> None:
-        reject_unknown_options("mesh", request.options, DEFAULT_OPTIONS)
+        reject_unknown_options("mesh", request.options, option_names(MeshOptionSpec))
         opts = self.options(request)
         size = opts["texture_size"]
         if isinstance(size, bool) or size not in TEXTURE_SIZES:
             raise InvalidArgument(
-                f"mesh texture_size must be one of {', '.join(map(str, TEXTURE_SIZES))} pixels; got {size!r}."
+                f"mesh texture_size must be one of {', '.join(map(str, TEXTURE_SIZES))} pixels; got {quote(size)}."
             )
         count = opts["assets"]
         if isinstance(count, bool) or not isinstance(count, int) or not MIN_ASSETS <= count <= MAX_ASSETS:
             raise InvalidArgument(
-                f"mesh assets must be a whole number from {MIN_ASSETS} to {MAX_ASSETS}; got {count!r}."
+                f"mesh assets must be a whole number from {MIN_ASSETS} to {MAX_ASSETS}; got {quote(count)}."
             )
         if request.latent.geometry_style not in STYLES:  # pragma: no cover - the latent validates choices
             raise InvalidArgument(f"No mesh vocabulary for geometry_style {request.latent.geometry_style!r}.")

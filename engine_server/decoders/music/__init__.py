@@ -21,7 +21,7 @@ from engine_server.decoders.music.compose import compose
 from engine_server.decoders.music.instrumentation import STYLES
 from engine_server.decoders.music.midi import midi_bytes, part_events
 from engine_server.decoders.music.mix import SAMPLE_RATE, fold_tail, master
-from engine_server.decoders.music.options import MusicOptions, melody_beats, parse_options
+from engine_server.decoders.music.options import MusicOptions, MusicOptionSpec, melody_beats, parse_options
 from engine_server.decoders.music.plan import make_plan
 from engine_server.decoders.music.render import StemJob, render_stems
 from engine_server.decoders.music.score import Score
@@ -45,6 +45,8 @@ class MusicDecoder:
     )
     after: tuple[str, ...] = ()
     placeholder = False
+    diagnostic = False
+    option_spec = MusicOptionSpec
     last_timings: dict[str, float] = {}  # noqa: RUF012 - compose/render seconds of the last decode (bench only)
 
     def _options(self, request: DecodeRequest) -> MusicOptions:

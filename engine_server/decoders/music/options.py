@@ -14,12 +14,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from engine_server.decoders.base import reject_unknown_options
-from engine_server.errors import InvalidArgument
+from engine_server.decoders.base import finite_number, option, option_names, reject_unknown_options
+from engine_server.errors import InvalidArgument, clip, name_list, quote
 
 SHAPES = ("loop", "cue")
 HIT_KINDS = ("accent", "swell", "drop")
-KNOWN = ("shape", "bars", "duration_s", "hit_points", "melody", "melody_midi")
 DEFAULT_BARS = 8
 MIN_BARS, MAX_BARS = 2, 64
 MIN_CUE_S, MAX_CUE_S = 4.0, 600.0
@@ -29,6 +28,28 @@ HIT_END_MARGIN_S = 0.5  # a hit needs a little room after it to be heard
 MAX_MELODY_NOTES = 256
 MAX_MELODY_BEATS = 128.0
 MAX_MIDI_BYTES = 1 << 20
+
+
+@dataclass(frozen=True)
+class MusicOptionSpec:
+    """Options of the music decoder as a request carries them (what Describe publishes)."""
+
+    shape: str = option("loop", "a seamless loop (length in bars) or a cue (length in seconds, with hit points)",
+                        choices=SHAPES)
+    bars: int = option(DEFAULT_BARS, "loop length in bars (loops only)", lo=MIN_BARS, hi=MAX_BARS)
+    duration_s: float | None = option(None, "cue length in seconds (cues only, and required for them)",
+                                      lo=MIN_CUE_S, hi=MAX_CUE_S)
+    hit_points: Sequence[Any] | None = option(
+        None, f"cues only: up to {MAX_HITS} times in seconds, or {{time, kind}} objects with kind one of "
+        f"{', '.join(HIT_KINDS)}; at least {MIN_HIT_GAP_S * 1000:g} ms apart", kind="list")
+    melody: Sequence[Any] | None = option(
+        None, f"a melody to develop: up to {MAX_MELODY_NOTES} MIDI note numbers (null for a rest) or "
+        "{pitch, beats} objects; not with melody_midi", kind="list")
+    melody_midi: str | None = option(None, "a melody to develop, as a MIDI file's bytes in base64 (its top voice); "
+                                     "not with melody", kind="midi", max_bytes=MAX_MIDI_BYTES)
+
+
+KNOWN = option_names(MusicOptionSpec)
 
 
 @dataclass(frozen=True)
@@ -53,8 +74,8 @@ class MusicOptions:
 
 
 def _number(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise InvalidArgument(f"music option {name} must be a finite number; got {value!r}.")
+    if not finite_number(value):
+        raise InvalidArgument(f"music option {name} must be a finite number; got {quote(value)}.")
     return float(value)
 
 
@@ -63,7 +84,7 @@ def parse_options(options: Mapping[str, Any]) -> MusicOptions:
     reject_unknown_options("music", options, KNOWN)
     shape = options.get("shape", "loop")
     if shape not in SHAPES:
-        raise InvalidArgument(f"music option shape must be 'loop' or 'cue'; got {shape!r}.")
+        raise InvalidArgument(f"music option shape must be 'loop' or 'cue'; got {quote(shape)}.")
 
     bars = DEFAULT_BARS
     duration_s = 0.0
@@ -75,9 +96,9 @@ def parse_options(options: Mapping[str, Any]) -> MusicOptions:
                 )
         raw = options.get("bars", DEFAULT_BARS)
         if isinstance(raw, bool) or not isinstance(raw, int):
-            raise InvalidArgument(f"music option bars must be a whole number of bars; got {raw!r}.")
+            raise InvalidArgument(f"music option bars must be a whole number of bars; got {quote(raw)}.")
         if not MIN_BARS <= raw <= MAX_BARS:
-            raise InvalidArgument(f"A loop must be {MIN_BARS} to {MAX_BARS} bars long; got {raw} bars.")
+            raise InvalidArgument(f"A loop must be {MIN_BARS} to {MAX_BARS} bars long; got {quote(raw)} bars.")
         bars = raw
     else:
         if "bars" in options:
@@ -113,12 +134,12 @@ def _parse_hits(raw: Any, duration_s: float) -> tuple[HitPoint, ...]:
             extra = set(item) - {"time", "kind"}
             if extra or "time" not in item:
                 raise InvalidArgument(
-                    f"A hit point object needs 'time' (seconds) and may have 'kind'; got {dict(item)!r}."
+                    f"A hit point object needs 'time' (seconds) and may have 'kind'; got {quote(dict(item))}."
                 )
             t = _number("hit_points time", item["time"])
             kind = item.get("kind", "accent")
             if kind not in HIT_KINDS:
-                raise InvalidArgument(f"Hit point kind must be one of {', '.join(HIT_KINDS)}; got {kind!r}.")
+                raise InvalidArgument(f"Hit point kind must be one of {', '.join(HIT_KINDS)}; got {quote(kind)}.")
         else:
             t, kind = _number("hit_points", item), "accent"
         if not 0.0 <= t <= duration_s - HIT_END_MARGIN_S:
@@ -151,19 +172,21 @@ def _check_melody(notes: list[MelodyNote]) -> tuple[MelodyNote, ...]:
 def _parse_melody_list(raw: Any) -> tuple[MelodyNote, ...]:
     if isinstance(raw, str | bytes) or not isinstance(raw, Sequence) or not raw:
         raise InvalidArgument("music option melody must be a non-empty list of MIDI note numbers or {pitch, beats}.")
+    if len(raw) > MAX_MELODY_NOTES:
+        raise InvalidArgument(f"The melody has {len(raw):,} notes; the limit is {MAX_MELODY_NOTES}.")
     notes = []
     for i, item in enumerate(raw):
         if isinstance(item, Mapping):
             extra = set(item) - {"pitch", "beats"}
             if extra:
-                raise InvalidArgument(f"melody note {i + 1} has unknown field(s) {', '.join(sorted(extra))}.")
+                raise InvalidArgument(f"melody note {i + 1} has unknown field(s) {name_list(extra)}.")
             pitch = item.get("pitch")
             beats = _number(f"melody note {i + 1} beats", item.get("beats", 1.0))
         else:
             pitch, beats = item, 1.0
         if pitch is not None and (isinstance(pitch, bool) or not isinstance(pitch, int) or not 0 <= pitch <= 127):
             raise InvalidArgument(f"melody note {i + 1}: pitch must be a MIDI note number 0-127 (or null for a rest); "
-                                  f"got {pitch!r}.")
+                                  f"got {quote(pitch)}.")
         if not 0.125 <= beats <= 16:
             raise InvalidArgument(f"melody note {i + 1}: beats must be between 0.125 and 16; got {beats:g}.")
         notes.append(MelodyNote(pitch, beats))
@@ -202,7 +225,7 @@ def parse_melody_midi(raw: Any) -> tuple[MelodyNote, ...]:
     except InvalidArgument:
         raise
     except Exception as exc:  # mido raises OSError, EOFError, ValueError, KeyError... on corrupt files
-        raise InvalidArgument(f"melody_midi is not a readable MIDI file ({exc}).") from exc
+        raise InvalidArgument(f"melody_midi is not a readable MIDI file ({clip(str(exc))}).") from exc
     if not events:
         raise InvalidArgument("melody_midi contains no notes (channel 10 drums are ignored).")
     q = 0.25

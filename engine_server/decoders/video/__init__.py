@@ -12,23 +12,47 @@ HQ MOV for Resolve. See docs/RENDER.md.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from engine_server.decoders.base import Asset, DecodeContext, DecodeRequest, OutputSpec, reject_unknown_options
-from engine_server.errors import InvalidArgument
+from engine_server.decoders.base import (
+    Asset,
+    DecodeContext,
+    DecodeRequest,
+    OutputSpec,
+    finite_number,
+    option,
+    option_names,
+    reject_unknown_options,
+)
+from engine_server.errors import InvalidArgument, quote
+from engine_server.sketch import MAX_SKETCH_BYTES, SKETCH_DOC
 
 FPS = 24
 DEFAULT_SECONDS = 6.0
 MIN_SECONDS, MAX_SECONDS = 4.0, 8.0
 DEFAULT_WIDTH, DEFAULT_HEIGHT = 1280, 720
 MIN_SIDE, MAX_SIDE = 64, 1920
-KNOWN_OPTIONS = ("duration_s", "width", "height", "intermediate", "sketch")
 INTERMEDIATE_CHOICES = ("none", "prores", "dnxhr")
 CROSSFADE_FRAMES = 8
+
+
+@dataclass(frozen=True)
+class VideoOptionSpec:
+    """Options of the video decoder (what Describe publishes)."""
+
+    duration_s: float = option(DEFAULT_SECONDS, f"clip length in seconds ({FPS} frames a second)",
+                               lo=MIN_SECONDS, hi=MAX_SECONDS)
+    width: int = option(DEFAULT_WIDTH, "frame width in pixels (an even number)", lo=MIN_SIDE, hi=MAX_SIDE)
+    height: int = option(DEFAULT_HEIGHT, "frame height in pixels (an even number)", lo=MIN_SIDE, hi=MAX_SIDE)
+    intermediate: str = option("none", "also write an editing master: ProRes 422 HQ or DNxHR HQ MOV",
+                               choices=INTERMEDIATE_CHOICES)
+    sketch: str | None = option(None, SKETCH_DOC, kind="image", max_bytes=MAX_SKETCH_BYTES)
+
+
+KNOWN_OPTIONS = option_names(VideoOptionSpec)
 
 
 @dataclass(frozen=True)
@@ -49,21 +73,25 @@ QUALITY = {
 def _options(request: DecodeRequest) -> tuple[float, int, int, str]:
     o = request.options
     dur = o.get("duration_s", DEFAULT_SECONDS)
-    if isinstance(dur, bool) or not isinstance(dur, int | float) or not math.isfinite(float(dur)):
-        raise InvalidArgument(f"video duration_s must be a number of seconds; got {dur!r}.")
+    if not finite_number(dur):
+        raise InvalidArgument(f"video duration_s must be a number of seconds; got {quote(dur)}.")
     if not MIN_SECONDS <= float(dur) <= MAX_SECONDS:
-        raise InvalidArgument(f"video duration_s must be between {MIN_SECONDS:g} and {MAX_SECONDS:g}; got {dur}.")
+        raise InvalidArgument(
+            f"video duration_s must be between {MIN_SECONDS:g} and {MAX_SECONDS:g}; got {quote(dur)}."
+        )
     sizes = []
     for key, default in (("width", DEFAULT_WIDTH), ("height", DEFAULT_HEIGHT)):
         v = o.get(key, default)
         if isinstance(v, bool) or not isinstance(v, int):
-            raise InvalidArgument(f"video {key} must be a whole number of pixels; got {v!r}.")
+            raise InvalidArgument(f"video {key} must be a whole number of pixels; got {quote(v)}.")
         if not MIN_SIDE <= v <= MAX_SIDE or v % 2:
-            raise InvalidArgument(f"video {key} must be an even number from {MIN_SIDE} to {MAX_SIDE}; got {v}.")
+            raise InvalidArgument(f"video {key} must be an even number from {MIN_SIDE} to {MAX_SIDE}; got {quote(v)}.")
         sizes.append(v)
     inter = o.get("intermediate", "none")
     if inter not in INTERMEDIATE_CHOICES:
-        raise InvalidArgument(f"video intermediate must be one of {', '.join(INTERMEDIATE_CHOICES)}; got {inter!r}.")
+        raise InvalidArgument(
+            f"video intermediate must be one of {', '.join(INTERMEDIATE_CHOICES)}; got {quote(inter)}."
+        )
     return float(dur), sizes[0], sizes[1], str(inter)
 
 
@@ -84,6 +112,8 @@ class VideoDecoder:
     )
     after: tuple[str, ...] = ("mesh", "music")
     placeholder = False
+    diagnostic = False
+    option_spec = VideoOptionSpec
 
     def warm_up(self) -> None:
         """Load bpy and start Cycles once in an idle worker (see stage.warm_up_renderer)."""
