@@ -104,6 +104,27 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("--store", type=Path)
     k.add_argument("--limit", type=int, default=0)
 
+    j = sub.add_parser("jobs", help="list the engine's jobs: queued, running and ended (interrupted ones can resume)")
+    _engine_flags(j)
+    j.add_argument("--state", action="append", default=[], help="only jobs in this state (repeatable)")
+    j.add_argument("--limit", type=int, default=20, help="newest N jobs (0 = all; default 20)")
+
+    w = sub.add_parser("watch", help="re-attach to a job: its progress so far, then live, then download the pack")
+    w.add_argument("job", help="a job id from `motif jobs` or from a detached `motif generate --server`")
+    w.add_argument("--from-seq", type=int, default=0, help="first journal event to show (default 0, all)")
+    w.add_argument("--out", type=Path, default=Path("out"), help="download the pack here when done (default ./out)")
+    _engine_flags(w)
+
+    u = sub.add_parser("resume", help="run an interrupted, failed or cancelled job again (same request, same pack)")
+    u.add_argument("job", help="a job id from `motif jobs`")
+    u.add_argument("--out", type=Path, default=Path("out"), help="download the pack here when done (default ./out)")
+    u.add_argument("--detach", action="store_true", help="only start it; follow it later with `motif watch`")
+    _engine_flags(u)
+
+    x = sub.add_parser("cancel", help="stop a queued or running job")
+    x.add_argument("job", help="a job id from `motif jobs`")
+    _engine_flags(x)
+
     sub.add_parser("doctor", help="check every dependency and say how to fix what is missing")
 
     t = sub.add_parser("trust", help="print what a remote host needs to pin this engine's TLS certificate")
@@ -137,6 +158,13 @@ def add_client_flags(p: argparse.ArgumentParser) -> None:
                    help="allow a remote engine without TLS (the token crosses the network in clear text)")
 
 
+def _engine_flags(p: argparse.ArgumentParser) -> None:
+    """Commands that only make sense against a running engine (jobs live there)."""
+    p.add_argument("--server", default=os.environ.get("MOTIF_ADDRESS", "127.0.0.1:50051"),
+                   help="HOST:PORT of the engine (default 127.0.0.1:50051, or MOTIF_ADDRESS)")
+    add_client_flags(p)
+
+
 def open_client(args: argparse.Namespace) -> Any:
     """A MotifClient for --server with the client flags; a token file wins over --token."""
     from motif_client import EngineError, MotifClient
@@ -155,6 +183,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MotifError as exc:
         print(f"motif {args.command}: {exc.message}", file=sys.stderr)
         return 2
+    except Detached as d:
+        print(f"motif {args.command}: detached; job {d.job_id} goes on in the engine. "
+              f"Follow it with `motif watch {d.job_id}` or stop it with `motif cancel {d.job_id}`.", file=sys.stderr)
+        return 130
     except KeyboardInterrupt:
         print(f"motif {args.command}: interrupted; nothing was written to the store.", file=sys.stderr)
         return 130
@@ -178,7 +210,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
 
     from engine_server.inputs import check_prompt
 
@@ -191,13 +222,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     pins = dict(args.pin)
     if args.sketch is not None:
         args.options = _with_sketch(args.sketch, decoders, args.options)
-    bar = tqdm(total=1000, unit="‰", bar_format="{l_bar}{bar}| {elapsed} {postfix}", file=sys.stderr)
-
-    def show(fraction: float, message: str) -> None:
-        bar.n = int(fraction * 1000)
-        bar.set_description_str(message[:48].ljust(48))
-        bar.refresh()
-
+    bar, show = _progress_bar()
     try:
         if args.server:
             manifest, pack_dir = _generate_remote(args, prompt, decoders, pins, show)
@@ -206,10 +231,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
         show(1.0, "done")
     finally:
         bar.close()  # ends the bar's line, so an error sentence prints on a line of its own
-    print(f"pack {manifest['pack_id']} -> {pack_dir}")
-    for a in manifest["assets"]:
-        print(f"  {a['role']:<7} {pack_dir / a['path']}  ({a['bytes']:,} bytes)")
-    print(f"  manifest {pack_dir / 'pack.json'}")
+    _print_pack(manifest, pack_dir)
     return 0
 
 
@@ -287,24 +309,44 @@ def _generate_local(args: argparse.Namespace, prompt: str | None, decoders: list
 
 def _generate_remote(args: argparse.Namespace, prompt: str | None, decoders: list[str], pins: dict[str, Any],
                      show: Any) -> tuple[dict[str, Any], Path]:
+    with open_client(args) as client:
+        events = client.generate(prompt, latent=args.latent_json, seed=args.seed, pins=pins, decoders=decoders,
+                                 quality=args.quality, options=args.options)
+        return _follow(client, events, show, args.out)
+
+
+def _follow(client: Any, events: Any, show: Any, out: Path) -> tuple[dict[str, Any], Path]:
+    """Show a job's events, then download its pack. Ctrl-C only detaches: the job goes on in the engine."""
     from motif_client import EngineError
 
-    with open_client(args) as client:
-        try:
-            manifest: dict[str, Any] = {}
-            for ev in client.generate(prompt, latent=args.latent_json, seed=args.seed, pins=pins, decoders=decoders,
-                                      quality=args.quality, options=args.options):
-                if ev.kind == "queued":
-                    show(0.0, f"queued (position {ev.position})")
-                elif ev.kind == "progress":
-                    show(ev.fraction, ev.message)
-                elif ev.kind == "done":
-                    manifest = dict(ev.manifest)
-            show(1.0, "downloading")
-            pack_dir, manifest = client.download_pack(manifest["pack_id"], args.out)
-        except EngineError as exc:
-            raise MotifError(f"{exc.message} [{exc.code}]") from None
+    job_id = ""
+    try:
+        manifest: dict[str, Any] = {}
+        for ev in events:
+            job_id = ev.job_id
+            if ev.kind == "queued":
+                show(0.0, f"queued (position {ev.position})")
+            elif ev.kind == "progress":
+                show(ev.fraction, ev.message)
+            elif ev.kind == "done":
+                manifest = dict(ev.manifest)
+        show(1.0, "downloading")
+        pack_dir, manifest = client.download_pack(manifest["pack_id"], out)
+    except EngineError as exc:
+        raise MotifError(f"{exc.message} [{exc.code}]") from None
+    except KeyboardInterrupt:
+        if not job_id:
+            raise
+        raise Detached(job_id) from None
     return manifest, pack_dir
+
+
+class Detached(Exception):
+    """The user stopped watching; the job runs on in the engine."""
+
+    def __init__(self, job_id: str) -> None:
+        super().__init__(job_id)
+        self.job_id = job_id
 
 
 def cmd_encode(args: argparse.Namespace) -> int:
@@ -344,17 +386,108 @@ def cmd_packs(args: argparse.Namespace) -> int:
                 raise MotifError(f"{exc.message} [{exc.code}]") from None
     else:
         from engine_server import config
+        from engine_server.feed import pack_summary
         from engine_server.store import PackStore
 
         store = PackStore(args.store or config.store_dir())
-        rows = [{"pack_id": m["pack_id"], "prompt": m["request"].get("prompt", "(latent)"), "seed": m["seed"],
-                 "created_unix": t, "asset_count": len(m["assets"])} for m, t in store.list()]
+        rows = [pack_summary(store, m, t) for m, t in store.list()]
         rows = rows[: args.limit] if args.limit else rows
     if not rows:
         print("no packs yet: try `motif generate`")
     for r in rows:
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(r["created_unix"]))
-        print(f"{r['pack_id']}  {when}  seed {r['seed']:<10} {r['asset_count']:>3} files  {r['prompt']}")
+        made_by = f"[{r['client']}]" if r.get("client") else ""
+        print(f"{r['pack_id']}  {when}  seed {r['seed']:<10} {r['asset_count']:>3} files {made_by:<9} "
+              f"{r['prompt'] or '(latent)'}")
+    return 0
+
+
+def cmd_jobs(args: argparse.Namespace) -> int:
+    import time
+
+    from motif_client import EngineError
+
+    with open_client(args) as client:
+        try:
+            rows = client.list_jobs(args.limit, args.state)
+        except EngineError as exc:
+            raise MotifError(f"{exc.message} [{exc.code}]") from None
+    if not rows:
+        print("no jobs yet: try `motif generate --server ...`")
+    for r in rows:
+        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(r["created_unix"]))
+        prompt = r["prompt"] if len(r["prompt"]) <= 40 else r["prompt"][:39] + "…"
+        print(f"{r['job_id']}  {when}  {r['state']:<11} {r['fraction'] * 100:5.1f}%  {r['client'] or '-':<8} "
+              f"{prompt or '(latent)'}")
+        if r["state"] in ("failed", "interrupted", "cancelled") and r["message"]:
+            print(f"    {r['message']}")
+    return 0
+
+
+def _progress_bar() -> tuple[Any, Any]:
+    """A tqdm bar on stderr and the `show(fraction, message)` that moves it."""
+    from tqdm import tqdm
+
+    bar = tqdm(total=1000, unit="‰", bar_format="{l_bar}{bar}| {elapsed} {postfix}", file=sys.stderr)
+
+    def show(fraction: float, message: str) -> None:
+        bar.n = int(fraction * 1000)
+        bar.set_description_str(message[:48].ljust(48))
+        bar.refresh()
+
+    return bar, show
+
+
+def _print_pack(manifest: dict[str, Any], pack_dir: Path) -> None:
+    print(f"pack {manifest['pack_id']} -> {pack_dir}")
+    for a in manifest["assets"]:
+        print(f"  {a['role']:<7} {pack_dir / a['path']}  ({a['bytes']:,} bytes)")
+    print(f"  manifest {pack_dir / 'pack.json'}")
+
+
+def cmd_watch(args: argparse.Namespace) -> int:
+    if args.from_seq < 0:
+        raise InvalidArgument(f"--from-seq must be 0 or more; got {args.from_seq}.")
+    with open_client(args) as client:
+        bar, show = _progress_bar()
+        try:
+            manifest, pack_dir = _follow(client, client.watch_job(args.job, args.from_seq), show, args.out)
+        finally:
+            bar.close()
+    _print_pack(manifest, pack_dir)
+    return 0
+
+
+def cmd_cancel(args: argparse.Namespace) -> int:
+    from motif_client import EngineError
+
+    with open_client(args) as client:
+        try:
+            was_running = client.cancel(args.job)
+        except EngineError as exc:
+            raise MotifError(f"{exc.message} [{exc.code}]") from None
+    print(f"job {args.job} cancelled ({'it was running' if was_running else 'it had not started'})")
+    return 0
+
+
+def cmd_resume(args: argparse.Namespace) -> int:
+    from motif_client import EngineError
+
+    with open_client(args) as client:
+        try:
+            job = client.resume_job(args.job)
+        except EngineError as exc:
+            raise MotifError(f"{exc.message} [{exc.code}]") from None
+        print(f"job {args.job} resumes as job {job['job_id']} (pack {job['pack_id']})", file=sys.stderr)
+        if args.detach:
+            print(job["job_id"])
+            return 0
+        bar, show = _progress_bar()
+        try:
+            manifest, pack_dir = _follow(client, client.watch_job(job["job_id"]), show, args.out)
+        finally:
+            bar.close()
+    _print_pack(manifest, pack_dir)
     return 0
 
 
@@ -466,6 +599,10 @@ _COMMANDS = {
     "generate": cmd_generate,
     "encode": cmd_encode,
     "packs": cmd_packs,
+    "jobs": cmd_jobs,
+    "watch": cmd_watch,
+    "resume": cmd_resume,
+    "cancel": cmd_cancel,
     "doctor": cmd_doctor,
     "trust": cmd_trust,
     "verify": cmd_verify,

@@ -32,7 +32,7 @@ from multiprocessing.synchronize import Event as MpEvent
 from pathlib import Path
 from typing import Any
 
-from engine_server import pipeline
+from engine_server import failpoints, pipeline
 from engine_server.errors import (
     Aborted,
     Cancelled,
@@ -77,6 +77,7 @@ class Job:
     cancel_requested: threading.Event = field(default_factory=threading.Event)
     finished: threading.Event = field(default_factory=threading.Event)
     shutting_down: bool = False
+    resumed_as: str = ""  # the job that ran this one's request again
     fraction: float = 0.0
     stage: str = ""
     message: str = ""
@@ -184,6 +185,10 @@ class JobManager:
             shutil.rmtree(old.journal.folder, ignore_errors=True)
             loaded.remove(old)
         self._jobs = {job.id: job for job in loaded}
+        for job in loaded:
+            earlier = self._jobs.get(str(job.record.get("resumed_from", "")))
+            if earlier is not None:
+                earlier.resumed_as = job.id
 
     def _new_job(self, prepared: PreparedJob, spec: JobSpec, client: str, extra: Mapping[str, Any]) -> Job:
         job_id = uuid.uuid4().hex[:16]
@@ -235,12 +240,18 @@ class JobManager:
             hint = f" Its pack is {job.pack_id}." if job.state == "done" else ""
             raise FailedPrecondition(
                 f"Job {job.id} is {job.state}; only interrupted, failed or cancelled jobs can be resumed.{hint}")
+        if job.resumed_as:
+            raise FailedPrecondition(f"Job {job.id} was already resumed as job {job.resumed_as}; follow that one "
+                                     f"with `motif watch {job.resumed_as}`.")
         return job
 
     def resume(self, job_id: str, prepared: PreparedJob) -> Job:
         """Run an ended job's request again as a new job that records where it came from."""
-        old = self.resumable(job_id)
-        return self.submit(prepared, old.spec, old.client, resumed_from=old.id)
+        with self._lock:
+            old = self.resumable(job_id)
+            new = self.submit(prepared, old.spec, old.client, resumed_from=old.id)
+            old.resumed_as = new.id
+        return new
 
     def cancel(self, job_id: str) -> bool:
         """Cancel a job; returns True if it was running. FailedPrecondition if it is already over."""
@@ -330,6 +341,7 @@ class JobManager:
                 state = "cancelled" if isinstance(outcome, Cancelled) else "failed"
                 job.finish(state, "error", code=outcome.code, message=outcome.message)
         else:
+            failpoints.hit("jobs.committed")
             self._finish_done(job, outcome, cached=False)
             self.on_commit(job.pack_id)
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from engine_server import __version__
+from engine_server import __version__, failpoints
 from engine_server.provenance.keys import SigningIdentity
 from engine_server.store import PackStore, StagedFile, canonical_json, sha256_file
 
@@ -135,6 +135,7 @@ def label_files(
                     builder.sign(_signer(identity), fmt, source, dest)
                 os.replace(signed, src)
                 store.signature_remember(key, {"sha256": sha256_file(src)})
+                failpoints.hit("label.signed")
             out.append(replace(f, meta=meta))
         else:
             side = staging / sidecar_rel

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from engine_server import failpoints
 from engine_server.errors import InvalidArgument, NotFound, quote
 
 MANIFEST_NAME = "pack.json"
@@ -173,6 +174,7 @@ class PackStore:
                     os.chmod(src, 0o444)
                     _fsync_file(src)
                     os.replace(src, obj)
+                    failpoints.hit("commit.object_placed")
                 link = tmp_dir / rel
                 link.parent.mkdir(parents=True, exist_ok=True)
                 try:
@@ -187,6 +189,7 @@ class PackStore:
             manifest = {**manifest, "pack_id": pack_id, "assets": assets}
             write_atomic(tmp_dir / MANIFEST_NAME, canonical_json(manifest).encode())
             _fsync_dir(tmp_dir)
+            failpoints.hit("commit.manifest_written")
             try:
                 os.rename(tmp_dir, final_dir)
             except OSError:
@@ -194,6 +197,7 @@ class PackStore:
                     raise
                 shutil.rmtree(tmp_dir, ignore_errors=True)  # another job published the same pack first
             _fsync_dir(self.packs)
+            failpoints.hit("commit.published")
             intent.unlink(missing_ok=True)
             return self.get(pack_id)
         except BaseException:
