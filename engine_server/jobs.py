@@ -181,14 +181,20 @@ class JobManager:
             job.finished.set()
             loaded.append(job)
         loaded.sort(key=lambda j: float(j.record["created_unix"]))
-        for old in loaded[:-KEEP_ENDED_JOBS] if len(loaded) > KEEP_ENDED_JOBS else []:
-            shutil.rmtree(old.journal.folder, ignore_errors=True)
-            loaded.remove(old)
         self._jobs = {job.id: job for job in loaded}
+        self._prune()
         for job in loaded:
             earlier = self._jobs.get(str(job.record.get("resumed_from", "")))
             if earlier is not None:
                 earlier.resumed_as = job.id
+
+    def _prune(self) -> None:
+        """Forget the oldest ended jobs beyond KEEP_ENDED_JOBS, in memory and in the store."""
+        ended = sorted((j for j in self._jobs.values() if j.finished.is_set()),
+                       key=lambda j: float(j.record["created_unix"]))
+        for old in ended[: max(0, len(ended) - KEEP_ENDED_JOBS)]:
+            del self._jobs[old.id]
+            shutil.rmtree(old.journal.folder, ignore_errors=True)
 
     def _new_job(self, prepared: PreparedJob, spec: JobSpec, client: str, extra: Mapping[str, Any]) -> Job:
         job_id = uuid.uuid4().hex[:16]
@@ -206,6 +212,8 @@ class JobManager:
                 raise FailedPrecondition("The engine is shutting down; start it again and retry.")
             job = self._new_job(prepared, spec, client, extra)
             self._jobs[job.id] = job
+            if len(self._jobs) > KEEP_ENDED_JOBS + 50:  # now and then, not on every job
+                self._prune()
             if self.store.exists(prepared.pack_id):
                 job.emit("queued", position=0, estimated_seconds=0.0)
                 self._finish_done(job, self.store.get(prepared.pack_id), cached=True)

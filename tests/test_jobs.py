@@ -185,3 +185,18 @@ def test_client_killed_at_once_with_cancel_on_disconnect_leaves_no_job_running(e
         assert [j["state"] for j in mine] in ([], ["cancelled"]), mine
         if after_s >= 0.5:
             assert mine, "the job should have reached the engine"
+
+
+def test_old_ended_jobs_are_forgotten_beyond_the_limit(engine: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Journals do not pile up forever: beyond KEEP_ENDED_JOBS the oldest ended ones go, running ones stay."""
+    from engine_server import jobs
+
+    with MotifClient(engine.address) as c:
+        for seed in (40, 41, 42):
+            list(c.generate(prompt="many jobs", seed=seed, decoders=PROBE))
+        newest = c.list_jobs(limit=2)
+        monkeypatch.setattr(jobs, "KEEP_ENDED_JOBS", 2)
+        engine.jobs._prune()
+        assert [j["job_id"] for j in c.list_jobs()] == [j["job_id"] for j in newest]
+    kept = {p.name for p in engine.store.jobs.iterdir()}
+    assert kept == {j["job_id"] for j in newest}
