@@ -120,22 +120,23 @@ def _blender_side(a: dict[str, Any]) -> dict[str, Any]:
     state.prompt, state.seed = PROMPT, 0
 
     stamps: dict[str, float] = {}
-    begin_import = runtime._begin_import
+    host = runtime.SESSION.host
+    begin_import = host.begin_import
 
-    def stamped(*args: Any) -> None:  # when the downloaded pack reaches the main thread
+    def stamped(*args: Any) -> Any:  # when the downloaded pack reaches the main thread
         stamps["pack"] = time.perf_counter()
-        begin_import(*args)
+        return begin_import(*args)
 
-    runtime._begin_import = stamped
+    host.begin_import = stamped
     t0 = time.perf_counter()
     bpy.ops.motif.generate()
     while runtime.busy():  # as Blender's timer would: call, then wait the interval it asks for
         time.sleep(runtime.drain_events() or 0.0)
     t1 = time.perf_counter()
-    runtime._begin_import = begin_import
+    host.begin_import = begin_import
     t_pack = stamps.get("pack")
-    if runtime.STATUS.level != "INFO":
-        raise SystemExit(f"generate failed: {runtime.STATUS.text}")
+    if runtime.SESSION.status.level != "INFO":
+        raise SystemExit(f"generate failed: {runtime.SESSION.status.text}")
     entry = state.history[-1]
     manifest = json.loads(entry.manifest_json)
     out: dict[str, Any] = {

@@ -20,17 +20,12 @@ DEFAULT_PROMPT = "abandoned cyberpunk marketplace at dusk with rain"
 
 
 def _seed(text: str) -> int:
-    from engine_server.latent import SEED_MAX
+    from motif_client.rules import parse_seed  # the one seed rule, shared with the engine and every client
 
     try:
-        value = int(text, 10)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"the seed must be a whole number from 0 to {SEED_MAX}; got {text!r}"
-        ) from None
-    if not 0 <= value <= SEED_MAX:
-        raise argparse.ArgumentTypeError(f"the seed must be between 0 and {SEED_MAX}; got {value}")
-    return value
+        return parse_seed(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _pin(text: str) -> tuple[str, Any]:
@@ -160,17 +155,18 @@ def add_client_flags(p: argparse.ArgumentParser) -> None:
 
 def _engine_flags(p: argparse.ArgumentParser) -> None:
     """Commands that only make sense against a running engine (jobs live there)."""
-    p.add_argument("--server", default=os.environ.get("MOTIF_ADDRESS", "127.0.0.1:50051"),
+    p.add_argument("--server", default=os.environ.get("MOTIF_ADDRESS"),
                    help="HOST:PORT of the engine (default 127.0.0.1:50051, or MOTIF_ADDRESS)")
     add_client_flags(p)
 
 
 def open_client(args: argparse.Namespace) -> Any:
     """A MotifClient for --server with the client flags; a token file wins over --token."""
-    from motif_client import EngineError, MotifClient
+    from motif_client import DEFAULT_ADDRESS, EngineError, MotifClient
 
     try:
-        return MotifClient(args.server, token=None if args.token_file else args.token, token_file=args.token_file,
+        return MotifClient(args.server or DEFAULT_ADDRESS, token=None if args.token_file else args.token,
+                           token_file=args.token_file,
                            ca_file=args.ca, insecure=args.insecure, client_name="cli")
     except EngineError as exc:
         raise MotifError(f"{exc.message} [{exc.code}]") from None
@@ -350,16 +346,13 @@ class Detached(Exception):
 
 
 def cmd_encode(args: argparse.Namespace) -> int:
+    from engine_server import pipeline
     from engine_server.encoder import get_encoder
-    from engine_server.inputs import check_prompt
 
     prompt = _prompt(args)
     if prompt is None:
         raise InvalidArgument("Give a prompt to encode, or --prompt-file FILE (- for standard input).")
-    latent = get_encoder().encode(check_prompt(prompt), args.seed)
-    if args.pin:
-        latent = latent.with_fields(dict(args.pin))
-    data = latent.to_dict()
+    data = pipeline.encode(get_encoder(), prompt, args.seed, dict(args.pin or [])).to_dict()
     if args.json:
         print(json.dumps(data, indent=1))
         return 0

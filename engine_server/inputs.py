@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine_server.errors import InvalidArgument, quote
-from engine_server.latent import SEED_MAX
+from engine_server.errors import InvalidArgument
+from motif_client.rules import seed_problem
 
 MAX_PROMPT_CHARS = 2000
 
@@ -25,8 +25,7 @@ def check_prompt(prompt: object) -> str:
 
 
 def check_seed(seed: Any) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise InvalidArgument(f"The seed must be a whole number from 0 to {SEED_MAX}; got {quote(seed)}.")
-    if not 0 <= seed <= SEED_MAX:
-        raise InvalidArgument(f"The seed must be between 0 and {SEED_MAX}; got {quote(seed)}.")
-    return seed
+    problem = seed_problem(seed)  # the one seed rule (motif_client/rules.py), shared with every client
+    if problem:
+        raise InvalidArgument(problem)
+    return int(seed)

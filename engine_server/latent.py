@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine_server.errors import InvalidArgument, clip, name_list, quote
+from motif_client import rules
 
 EMBEDDING_DIM = 384
-SEED_MAX = 2**32 - 1
+SEED_MAX = rules.SEED_MAX
 
 KEYS = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
 _FLATS = {"Db": "C#", "Eb": "D#", "Gb": "F#", "Ab": "G#", "Bb": "A#", "Cb": "B", "Fb": "E"}

@@ -64,6 +64,12 @@ class LatentSource(Protocol):
     def versions(self) -> Mapping[str, str]: ...
 
 
+def encode(encoder: LatentSource, prompt: object, seed: object, pins: Mapping[str, Any] | None = None) -> Latent:
+    """Prompt and seed to the latent, the user's pins applied: the one Encode of the server and the CLI."""
+    latent = encoder.encode(check_prompt(prompt), check_seed(seed))
+    return latent.with_fields(dict(pins)) if pins else latent
+
+
 def prepare(spec: JobSpec, encoder: LatentSource | None) -> PreparedJob:
     """Validate the request and fix its recipe. Raises InvalidArgument before any work."""
     seed = check_seed(spec.seed)

@@ -37,7 +37,7 @@ from engine_server.errors import (
     name_list,
 )
 from engine_server.feed import PackFeed, pack_summary
-from engine_server.inputs import MAX_PROMPT_CHARS, check_prompt, check_seed
+from engine_server.inputs import MAX_PROMPT_CHARS
 from engine_server.jobs import Job, JobManager
 from engine_server.journal import JournalEvent
 from engine_server.latent import FIELDS
@@ -131,12 +131,7 @@ class MotifServicer(pb_grpc.MotifEngineServicer):
     def Encode(self, request: pb.EncodeRequest, context: grpc.ServicerContext) -> pb.EncodeResponse:
         if self.encoder is None:
             raise InvalidArgument("This engine has no encoder installed; run `make setup`.")
-        prompt = check_prompt(request.prompt)
-        seed = check_seed(request.seed)
-        latent = self.encoder.encode(prompt, seed)
-        pins = _pins(request.pins)
-        if pins:
-            latent = latent.with_fields(pins)
+        latent = pipeline.encode(self.encoder, request.prompt, request.seed, _pins(request.pins))
         d = latent.to_dict()
         return pb.EncodeResponse(latent=latent_to_proto(d), latent_json=json.dumps(d, sort_keys=True))
 

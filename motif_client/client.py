@@ -26,6 +26,7 @@ from .errors import EngineError
 from .local_fetch import ROUTES, LocalRoute, run_all, workers_for
 from .motif_pb import engine_pb2 as pb
 from .motif_pb import engine_pb2_grpc as pb_grpc
+from .rules import seed_problem
 
 _MAX_MESSAGE = 16 * 1024 * 1024
 
@@ -328,9 +329,10 @@ def pins_to_proto(pins: Mapping[str, Any]) -> pb.LatentPins:
 
 
 def _seed(seed: Any) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= 2**32 - 1:
-        raise EngineError("INVALID_ARGUMENT", f"The seed must be a whole number from 0 to {2**32 - 1}; got {seed!r}.")
-    return seed
+    problem = seed_problem(seed)  # the one seed rule (motif_client/rules.py), shared with the engine
+    if problem:
+        raise EngineError("INVALID_ARGUMENT", problem)
+    return int(seed)
 
 
 def _pack_dict(p: pb.PackSummary) -> dict[str, Any]:

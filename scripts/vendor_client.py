@@ -7,8 +7,10 @@ Every plugin ships the same client: this script is the only way it gets there (n
     python scripts/vendor_client.py blender --check      # exit 1 if the copy is missing or stale
 
 The copy is a package that imports only grpcio, protobuf and itself (relative imports), so a
-plugin can nest it anywhere (e.g. `motif_blender.vendor.motif_client`). `VENDORED.json` beside the
-files records the source and a digest of every file, for --check and for people.
+plugin can nest it anywhere (e.g. `motif_blender.vendor.motif_client`): the client and the host kit
+(job runner, task state machine, pack reading, local-engine supervisor). It never imports the
+engine or a host's own module (bpy, unreal, …): the build refuses a copy that does. `VENDORED.json`
+beside the files records the source and a digest of every file, for --check and for people.
 """
 
 from __future__ import annotations
@@ -26,8 +28,9 @@ SOURCE = ROOT / "motif_client"
 PACKAGE = "motif_client"
 SUFFIXES = (".py", ".pyi")
 STAMP = "VENDORED.json"
-# The client must stand alone in a host: no engine imports (absolute or relative beyond itself).
-_FORBIDDEN = re.compile(r"^\s*(from|import)\s+engine_server\b", re.MULTILINE)
+# The client must stand alone in any host: no engine imports, no host's own modules.
+_FORBIDDEN = re.compile(r"^\s*(from|import)\s+(engine_server|bpy|unreal|DaVinciResolveScript|Live)\b",
+                        re.MULTILINE)
 
 
 def source_files(source: Path = SOURCE) -> list[Path]:
@@ -49,8 +52,9 @@ def check_standalone(files: list[Path]) -> None:
     for p in files:
         m = _FORBIDDEN.search(p.read_text(encoding="utf-8"))
         if m:
-            raise SystemExit(f"vendor_client: {p.relative_to(ROOT)} imports {m.group(0).strip()!r}; "
-                             "the client library must import only grpcio, protobuf and itself.")
+            shown = p.relative_to(ROOT) if p.is_relative_to(ROOT) else p
+            raise SystemExit(f"vendor_client: {shown} imports {m.group(0).strip()!r}; the client "
+                             "library must import only grpcio, protobuf and itself (no engine, no host module).")
 
 
 def vendor(dest_parent: Path, source: Path = SOURCE) -> Path:

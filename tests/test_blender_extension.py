@@ -14,6 +14,7 @@ files (Blender-exported GLBs, WAV, PNG, H.264 MP4) from plugins/blender/testing/
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import signal
@@ -71,9 +72,10 @@ if __name__ != "__main__":
         assert proc.returncode == 0, proc.stderr[-3000:]
         return out, json.loads(proc.stdout.strip().splitlines()[-1])
 
-    def blender(scenario: str, tmp_path: Path, **args: Any) -> dict[str, Any]:
-        """Run one Blender-side scenario in a fresh interpreter; return what it reports."""
-        env = {**os.environ, "BLENDER_USER_RESOURCES": str(tmp_path / "blender_user")}
+    def blender(scenario: str, tmp_path: Path, user: str = "blender_user", **args: Any) -> dict[str, Any]:
+        """Run one Blender-side scenario in a fresh interpreter (a Blender start, with its own user
+        folder `user`); return what it reports."""
+        env = {**os.environ, "BLENDER_USER_RESOURCES": str(tmp_path / user)}
         proc = subprocess.run([sys.executable, __file__, scenario, json.dumps(args, default=str)], env=env,
                               capture_output=True, text=True, timeout=600, cwd=ROOT)
         for line in proc.stdout.splitlines():
@@ -158,6 +160,9 @@ if __name__ != "__main__":
         names = zipfile.ZipFile(ext_zip).namelist()
         assert "blender_manifest.toml" in names and "__init__.py" in names
         assert "vendor/motif_client/client.py" in names and "vendor/motif_client/motif_pb/engine_pb2.py" in names
+        kit = {"runner.py", "tasks.py", "packinfo.py", "engine_process.py", "rules.py", "channel.py"}
+        assert {f"vendor/motif_client/{k}" for k in kit} <= set(names), "the host kit is vendored"
+        assert not {"jobs.py", "packinfo.py", "engine_process.py"} & set(names), "no copy of the kit by hand"
         wheels = [n for n in names if n.startswith("wheels/")]
         assert any("grpcio-" in w and "x86_64" in w and "cp311" in w for w in wheels)
         assert any(w.startswith("wheels/protobuf-") for w in wheels)
@@ -170,9 +175,9 @@ if __name__ != "__main__":
         assert MODULE in r["addons"]
         assert r["prefs"] == {"address": "127.0.0.1:50051", "token": "", "default_seed": 0,
                               "default_quality": "draft", "start_local_engine": False, "engine_command": "motif"}
-        assert {"MOTIF_PT_main", "MOTIF_PT_latent", "MOTIF_PT_history"} <= set(r["panels"])
-        assert {"generate", "cancel", "encode", "test_connection", "random_seed", "reimport",
-                "regenerate_only"} <= set(r["operators"])
+        assert {"MOTIF_PT_main", "MOTIF_PT_latent", "MOTIF_PT_history", "MOTIF_PT_feed"} <= set(r["panels"])
+        assert {"generate", "cancel", "encode", "test_connection", "random_seed", "reimport", "regenerate_only",
+                "import_pack", "import_feed", "watch_feed", "reattach", "forget_job"} <= set(r["operators"])
         assert r["site_packages_has"] == {"grpc": True, "google/protobuf": True, "typing_extensions.py": True}
         # bundled grpcio/protobuf + vendored client, with the venv out of the way (python -S)
         assert r["isolated"]["grpc_from"].startswith(r["site_packages"])
@@ -207,6 +212,13 @@ if __name__ != "__main__":
         # Encode, edit a field (which locks it), generate: the edit is a pin and is obeyed
         assert r["encode"]["fields"] >= 20 and r["encode"]["locked_after_edit"] == ["tempo_bpm"]
         assert r["encode"]["generated_tempo"] == 133.0 and r["encode"]["pins"] == ["tempo_bpm"]
+        assert "probe" not in r["encode"]["offered"], "a diagnostic decoder is never offered as a modality"
+        # every Generate says which host asked: the pack feed and ListJobs show "blender"
+        from motif_client import MotifClient
+
+        with MotifClient(engine.address) as c:
+            rows = {p["pack_id"]: p for p in c.list_packs()}
+        assert rows[pack["pack_id"]]["client"] == "blender"
 
     def test_engine_down_wrong_address_and_refusals_are_clear_and_import_nothing(ext_zip: Path,
                                                                                  tmp_path: Path) -> None:
@@ -333,9 +345,84 @@ if __name__ != "__main__":
             assert ["prop", name] in [w[:2] for w in prefs], name
         assert ["op", "motif.test_connection"] in [w[:2] for w in prefs]
         assert r["unknown_names"] == [], "every drawn property and operator exists"
-        sketch = r["sketch"]
-        assert sketch["no_reader_options"] == {} and "reads a sketch" in sketch["no_reader_warning"]
-        assert sketch["targets"] == ["image"] and sketch["png"] and sketch["warning"] == ""
+        assert ["op", "motif.reattach"] not in [w[:2] for w in idle], "no job waiting: no offer"
+        reattach = r["main_reattach"]
+        assert ["op", "motif.reattach"] in [w[:2] for w in reattach]
+        assert ["op", "motif.forget_job"] in [w[:2] for w in reattach]
+        assert any(w[0] == "label" and "misty pier" in w[1] for w in reattach), reattach
+        assert any(w[0] == "label" and "appear here" in w[1] for w in r["feed_empty"])
+        feed = r["feed"]
+        assert [w[3] for w in feed if w[:3] == ["op_prop", "motif.import_feed", "pack_id"]] == ["p1" * 12, "p2" * 12]
+        assert any(w[0] == "label" and "from unreal" in w[1] and "unreal" in w[1] for w in feed)
+        assert ["op", "motif.watch_feed"] in [w[:2] for w in feed]
+        assert [w[:2] for w in r["import_menu"]] == [["op", "motif.import_pack"]], "File › Import › Motif Pack"
+
+    def test_reattach_after_blender_crashes_mid_job_and_reopens_the_file(ext_zip: Path, engine: Any,
+                                                                           tmp_path: Path) -> None:
+        """The job outlives Blender: the saved file remembers it; a new Blender that opens the file
+        offers the re-attach (a report and a panel button, no waiting) and imports the pack."""
+        blend = tmp_path / "crash.blend"
+        first = blender("job_then_crash", tmp_path, zip=ext_zip, address=engine.address, blend=blend, seed=7007)
+        assert first["job_id"] and first["job_seq"] > 0 and first["job_prompt"] == "misty pier at dawn"
+        r = blender("reopen_and_reattach", tmp_path, user="blender_user_2", zip=ext_zip, address=engine.address,
+                    blend=blend)
+        assert r["remembered"] == [first["job_id"], first["job_seq"], "misty pier at dawn"], r["remembered"]
+        assert r["engine_state"] in ("running", "done"), "Blender's crash did not cancel the job"
+        assert any(level == "INFO" and "misty pier at dawn" in msg and "Re-attach" in msg
+                   for level, msg in r["reports"]), r["reports"]
+        assert ["op", "motif.reattach"] in [w[:2] for w in r["offer"]]
+        assert r["reattach_result"] == ["FINISHED"] and r["reattach_call_s"] < 0.5, "the click never waits"
+        assert r["status"][0] == "INFO" and r["status"][1].startswith("Imported "), r["status"]
+        m = r["manifest"]
+        assert m["request"]["prompt"] == "misty pier at dawn" and m["seed"] == 7007
+        assert r["history"][-1]["pack_id"] == m["pack_id"]
+        assert r["after"] == ["", -1], "the job is forgotten once its pack is imported"
+        assert ["op", "motif.reattach"] not in [w[:2] for w in r["offer_after"]]
+        assert engine.jobs.get(first["job_id"]).state == "done"
+
+    def test_file_import_and_import_from_the_feed(ext_zip: Path, engine: Any, synthetic: Path,
+                                                  tmp_path: Path) -> None:
+        """A pack Blender did not make: from disk (File › Import › Motif Pack) and from the engine's
+        feed (made by another client, here the CLI's)."""
+        from motif_client import MotifClient
+
+        with MotifClient(engine.address, client_name="cli") as c:
+            done = [e for e in c.generate("harbour bells at dusk", seed=4242, decoders=["music"])
+                    if e.kind == "done"]
+        feed_pack = done[0].manifest
+        (tmp_path / "notes.json").write_text('{"not": "a pack"}')
+        r = blender("import_and_feed", tmp_path, zip=ext_zip, address=engine.address, pack=synthetic,
+                    not_a_pack=tmp_path / "notes.json", feed_pack_id=feed_pack["pack_id"])
+        f = r["file_import"]
+        assert f["results"] == [["FINISHED"], ["FINISHED"]] and f["collections"] == 2
+        assert f["status"][0] == "INFO" and f["status"][1].startswith("Imported "), f["status"]
+        assert len(check_import(f["pack"], set(f["pack"]["role_counts"]))) == 6
+        assert [h["pack_id"] for h in f["history"]] == [f["pack"]["pack_id"]] * 2
+        assert "no pack_id or assets" in r["refused"] and r["refused_new_ids"] == {}
+        assert r["feed_problem"] is None
+        row = r["feed_row"]
+        assert row["client"] == "cli" and row["prompt"] == "harbour bells at dusk" and row["seed"] == 4242
+        assert r["feed_result"] == ["FINISHED"] and r["feed_call_s"] < 0.5
+        fi = r["feed_import"]
+        assert fi["status"][0] == "INFO" and fi["status"][1].startswith("Imported "), fi["status"]
+        assert fi["history"][-1]["pack_id"] == feed_pack["pack_id"]
+        checked = check_import(fi["pack"], set(fi["pack"]["role_counts"]))
+        assert "music: sound strip" in checked and "stems: muted sound strips" in checked, checked
+
+    def test_sketch_is_sent_as_describe_says_and_reaches_the_image_decoder(ext_zip: Path, engine: Any,
+                                                                          tmp_path: Path) -> None:
+        """Against the real engine: the panel offers the sketch only to a decoder whose Describe options
+        take an image, under that option's name, and pack.json records what the sketch contributed."""
+        r = blender("sketch", tmp_path, zip=ext_zip, address=engine.address, seed=9090)
+        assert "probe" not in r["offered"] and "image" in r["offered"]
+        assert r["music_only"]["options"] == {} and "takes a sketch" in r["music_only"]["warning"]
+        assert r["options"] == {"image": ["sketch"]} and r["warning"] == ""
+        assert r["status"][0] == "INFO" and r["status"][1].startswith("Imported "), r["status"]
+        sketch = r["request_sketch"]
+        assert sketch and sketch["chromatic"] is True, sketch
+        pack = r["pack"]
+        assert set(pack["role_counts"]) >= {"image"}
+        assert "image: packed reference empty facing the camera" in check_import(pack, {"image"})
 
     @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux-only")
     def test_start_local_engine_from_preferences_and_it_dies_with_blender(ext_zip: Path, tmp_path: Path) -> None:
@@ -378,14 +465,14 @@ def _drain(runtime: Any, timeout_s: float = 300.0, until: Any = None) -> list[tu
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         runtime.drain_events()
-        seen.append((runtime.STATUS.fraction, runtime.STATUS.text))
+        seen.append((runtime.SESSION.status.fraction, runtime.SESSION.status.text))
         if until is not None and until():
             return seen
         if until is None and not runtime.busy():
             runtime.drain_events()
             return seen
         time.sleep(0.02)
-    raise AssertionError(f"timed out; last status {runtime.STATUS}")
+    raise AssertionError(f"timed out; last status {runtime.SESSION.status}")
 
 
 def _ids() -> dict[str, set[int]]:
@@ -514,7 +601,8 @@ def scenario_install(a: dict[str, Any]) -> dict[str, Any]:
         "addons": list(bpy.context.preferences.addons.keys()),
         "prefs": {k: getattr(prefs, k) for k in ("address", "token", "default_seed", "default_quality",
                                                  "start_local_engine", "engine_command")},
-        "panels": [n for n in ("MOTIF_PT_main", "MOTIF_PT_latent", "MOTIF_PT_history") if hasattr(bpy.types, n)],
+        "panels": [n for n in ("MOTIF_PT_main", "MOTIF_PT_latent", "MOTIF_PT_history", "MOTIF_PT_feed")
+                   if hasattr(bpy.types, n)],
         "operators": [n for n in dir(bpy.ops.motif) if not n.startswith("_")],
         "site_packages": site_packages,
         "site_packages_has": {n: (Path(site_packages) / n).exists()
@@ -534,7 +622,8 @@ def scenario_generate(a: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     bpy.ops.motif.test_connection()
     _drain(runtime, 60)
-    out["connection_ok"], out["connection_text"] = runtime.STATUS.connection_ok, runtime.STATUS.connection_text
+    st = runtime.SESSION.status
+    out["connection_ok"], out["connection_text"] = st.connection_ok, st.connection_text
     state = scene.motif
     available = [d.name for d in state.decoders]
     use = [n for n in WANTED if n in available] or ["probe"]
@@ -543,22 +632,22 @@ def scenario_generate(a: dict[str, Any]) -> dict[str, Any]:
     out["decoders_used"] = use
     state.prompt, state.seed = a["prompt"], a["seed"]
     shown: list[tuple[float, str]] = []  # every status the panel could have drawn
-    status_set = runtime.STATUS.set
+    status_set = runtime.SESSION.status.set
 
     def record(text: str, level: str = "INFO") -> None:
         status_set(text, level)
-        shown.append((runtime.STATUS.fraction, text))
+        shown.append((runtime.SESSION.status.fraction, text))
 
-    runtime.STATUS.set = record
+    runtime.SESSION.status.set = record
     started = time.perf_counter()
     out["generate_result"] = sorted(bpy.ops.motif.generate())
     out["generate_call_s"] = time.perf_counter() - started
     _drain(runtime, 580)
-    runtime.STATUS.set = status_set
+    runtime.SESSION.status.set = status_set
     fractions = [f for f, _ in shown]
     out["fractions_monotonic"] = fractions == sorted(fractions)
     out["progress_seen"] = [t for _, t in shown]
-    out["status_level"], out["status_text"] = runtime.STATUS.level, runtime.STATUS.text
+    out["status_level"], out["status_text"] = runtime.SESSION.status.level, runtime.SESSION.status.text
     entry = state.history[0]
     manifest = json.loads(entry.manifest_json)
     out["pack"] = _describe_pack(_collection_of(entry.pack_id), manifest)
@@ -575,19 +664,19 @@ def scenario_generate(a: dict[str, Any]) -> dict[str, Any]:
     out["regenerate"] = {"seed": regen["seed"], "decoders": regen["request"]["decoders"],
                          "pins": sorted(regen["request"]["pins"]),
                          "latent_equal": regen["latent"] == manifest["latent"],
-                         "status": runtime.STATUS.text}
+                         "status": runtime.SESSION.status.text}
 
-    # Encode -> edit a field (locks it) -> generate (probe is enough to read the latent back)
+    # Encode -> edit a field (locks it) -> generate what the panel asks for, on the diagnostic probe
+    # (which reads the latent back cheaply; the panel never offers it as a modality)
     bpy.ops.motif.encode()
     _drain(runtime, 60)
-    enc: dict[str, Any] = {"fields": len(state.fields)}
+    enc: dict[str, Any] = {"fields": len(state.fields), "offered": [d.name for d in state.decoders]}
     tempo = next(f for f in state.fields if f.name == "tempo_bpm")
     tempo.value = 133.0
     enc["locked_after_edit"] = [f.name for f in state.fields if f.locked]
     enc["pins"] = sorted(sys.modules[f"{MODULE}.props"].current_pins(state))
-    for d in state.decoders:
-        d.enabled = d.name == "probe"
-    bpy.ops.motif.generate()
+    spec, _warning = sys.modules[f"{MODULE}.operators"].generate_spec(bpy.context, state)
+    runtime.start("generate", _prefs, scene, spec=dataclasses.replace(spec, decoders=["probe"]))
     _drain(runtime, 120)
     last = json.loads(state.history[-1].manifest_json)
     enc["generated_tempo"] = last["latent"]["tempo_bpm"]
@@ -601,13 +690,14 @@ def scenario_engine_down(a: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     bpy.ops.motif.test_connection()
     _drain(runtime, 60)
-    out["connection_ok"], out["connection_text"] = runtime.STATUS.connection_ok, runtime.STATUS.connection_text
+    st = runtime.SESSION.status
+    out["connection_ok"], out["connection_text"] = st.connection_ok, st.connection_text
     before = _ids()
     runtime.REPORTS.clear()
     scene.motif.prompt = "nobody is listening"
     bpy.ops.motif.generate()
     _drain(runtime, 60)
-    out["generate"] = {"status_level": runtime.STATUS.level, "status_text": runtime.STATUS.text,
+    out["generate"] = {"status_level": runtime.SESSION.status.level, "status_text": runtime.SESSION.status.text,
                        "reports": list(runtime.REPORTS), "new_ids": _new_ids(before),
                        "history": len(scene.motif.history)}
 
@@ -618,7 +708,7 @@ def scenario_engine_down(a: dict[str, Any]) -> dict[str, Any]:
             bpy.ops.motif.generate()
         except RuntimeError as exc:  # bpy.ops raises with the operator's ERROR report
             return str(exc)
-        return "not refused: " + runtime.STATUS.text
+        return "not refused: " + runtime.SESSION.status.text
 
     prefs.address = a["silent"]
     scene.motif.prompt = "is anyone there"
@@ -627,11 +717,11 @@ def scenario_engine_down(a: dict[str, Any]) -> dict[str, Any]:
     bpy.ops.motif.generate()
     call_s = time.perf_counter() - started
     _drain(runtime, 60)
-    out["silent"] = {"call_s": call_s, "status_level": runtime.STATUS.level, "status_text": runtime.STATUS.text,
+    out["silent"] = {"call_s": call_s, "status_level": st.level, "status_text": st.text,
                      "new_ids": _new_ids(before)}
 
     prefs.start_local_engine = True  # something already listens there: use it, start nothing
-    out["occupied"] = {"engine": runtime.LOCAL_ENGINE is not None, "text": runtime.STATUS.connection_text}
+    out["occupied"] = {"engine": runtime.SESSION.local_engine is not None, "text": st.connection_text}
     prefs.start_local_engine = False
 
     out["bad_address"] = refused("nonsense")
@@ -647,30 +737,30 @@ def scenario_token(a: dict[str, Any]) -> dict[str, Any]:
         prefs.token = token
         bpy.ops.motif.test_connection()
         _drain(runtime, 60)
-        out[case] = {"ok": runtime.STATUS.connection_ok, "text": runtime.STATUS.connection_text}
+        out[case] = {"ok": runtime.SESSION.status.connection_ok, "text": runtime.SESSION.status.connection_text}
     return out
 
 
 def scenario_cancel(a: dict[str, Any]) -> dict[str, Any]:
     bpy, runtime, prefs = _install(a["zip"], a["address"])
-    jobs = sys.modules[f"{MODULE}.jobs"]
+    jobs = sys.modules[f"{MODULE}.kit"].runner
     scene = bpy.context.scene
     out: dict[str, Any] = {}
     before = _ids()
     runtime.start("generate", prefs, scene, spec=jobs.GenerateSpec(prompt="x", decoders=["hologram"]))
     _drain(runtime, 60)
-    out["unknown"] = {"status_text": runtime.STATUS.text, "new_ids": _new_ids(before)}
+    out["unknown"] = {"status_text": runtime.SESSION.status.text, "new_ids": _new_ids(before)}
 
     spec = jobs.GenerateSpec(prompt="a long job", seed=5, decoders=["probe"],
                              options={"probe": {"sleep_s": 20, "steps": 200}})
     runtime.start("generate", prefs, scene, spec=spec)
-    _drain(runtime, 60, until=lambda: "probe step" in runtime.STATUS.text)
-    c: dict[str, Any] = {"progress_before_cancel": runtime.STATUS.text, "job_id": runtime.RUNNER._job_id}
+    _drain(runtime, 60, until=lambda: "probe step" in runtime.SESSION.status.text)
+    c: dict[str, Any] = {"progress_before_cancel": runtime.SESSION.status.text, "job_id": runtime.SESSION.runner.job_id}
     started = time.monotonic()
     c["cancel_result"] = sorted(bpy.ops.motif.cancel())
     _drain(runtime, 30)
     c["seconds_to_cancelled"] = time.monotonic() - started
-    c.update({"status_level": runtime.STATUS.level, "status_text": runtime.STATUS.text,
+    c.update({"status_level": runtime.SESSION.status.level, "status_text": runtime.SESSION.status.text,
               "new_ids": _new_ids(before), "history": len(scene.motif.history)})
     out["cancel"] = c
     return out
@@ -690,7 +780,7 @@ def scenario_synthetic(a: dict[str, Any]) -> dict[str, Any]:
     _drain(runtime, 120)
     out["import_seconds"] = time.perf_counter() - started
     out["pack"] = _describe_pack(_collection_of(manifest["pack_id"]), manifest)
-    out["status"] = runtime.STATUS.text
+    out["status"] = runtime.SESSION.status.text
 
     broken = Path(a["broken"])
     bmanifest = json.loads((broken / "pack.json").read_text())
@@ -699,20 +789,21 @@ def scenario_synthetic(a: dict[str, Any]) -> dict[str, Any]:
     strips_before = len(seq.sequence_editor.strips_all)
     runtime.import_local(scene, broken, bmanifest)
     _drain(runtime, 120)
-    out["broken"] = {"status_level": runtime.STATUS.level, "status_text": runtime.STATUS.text,
+    out["broken"] = {"status_level": runtime.SESSION.status.level, "status_text": runtime.SESSION.status.text,
                      "new_ids": _new_ids(before), "strips": len(seq.sequence_editor.strips_all),
                      "strips_before": strips_before, "world_restored": scene.world == world_before}
 
-    runtime.IMPORT_SLICE_S = 0.0  # one step per tick, so Cancel lands mid-import
+    runtime.SESSION.import_slice_s = 0.0  # one step per tick, so Cancel lands mid-import
     before = _ids()
     runtime.import_local(scene, pack, manifest)
     runtime.drain_events()
     runtime.drain_events()
-    partial = len(runtime.IMPORT.result.objects) if runtime.IMPORT else 0
+    importing = runtime.SESSION.importing
+    partial = len(importing.result.objects) if importing else 0
     bpy.ops.motif.cancel()
     _drain(runtime, 30)
     out["cancel_import"] = {"partial_objects": partial, "new_ids": _new_ids(before),
-                            "status": runtime.STATUS.text}
+                            "status": runtime.SESSION.status.text}
 
     # the pack can be found and replayed after the file is saved and opened again
     blend = Path(a["blend"])
@@ -738,8 +829,9 @@ def scenario_import_pack(a: dict[str, Any]) -> dict[str, Any]:
     started = time.perf_counter()
     runtime.import_local(bpy.context.scene, pack, manifest)
     _drain(runtime, 300)
-    out: dict[str, Any] = {"import_seconds": time.perf_counter() - started, "status_level": runtime.STATUS.level,
-                           "status_text": runtime.STATUS.text}
+    st = runtime.SESSION.status
+    out: dict[str, Any] = {"import_seconds": time.perf_counter() - started, "status_level": st.level,
+                           "status_text": st.text}
     col = _collection_of(manifest["pack_id"])
     out["pack"] = _describe_pack(col, manifest)
     names = [m.name for o in col.objects if o.type == "MESH" for m in o.data.materials if m]
@@ -837,13 +929,24 @@ def scenario_panel(a: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     logs = []
     idle = _draw(panel.MOTIF_PT_main, ctx)
-    runtime.IMPORT = object()  # busy: as while a job runs
-    runtime.STATUS.fraction, runtime.STATUS.text = 0.4, "Working: mesh 40%"
+    session = runtime.SESSION
+    session.importing = object()  # busy: as while a job runs
+    session.status.fraction, session.status.text = 0.4, "Working: mesh 40%"
     busy = _draw(panel.MOTIF_PT_main, ctx)
-    runtime.IMPORT = None
+    session.importing = None
     ctx.scene.motif.sketch_source = "IMAGE"
     sketch = _draw(panel.MOTIF_PT_main, ctx)
     ctx.scene.motif.sketch_source = "NONE"
+    # a job this file was waiting for: the main panel offers to re-attach
+    props.remember_job(ctx.scene.motif, {"job_id": "abc123def456", "seq": 4}, "misty pier")
+    reattach = _draw(panel.MOTIF_PT_main, ctx)
+    props.remember_job(ctx.scene.motif, None)
+    # the engine's feed: one Import button per pack, whoever made it
+    empty_feed = _draw(panel.MOTIF_PT_feed, ctx)
+    session.status.feed = [{"pack_id": "p1" * 12, "prompt": "from unreal", "client": "unreal"},
+                           {"pack_id": "p2" * 12, "prompt": "from the cli", "client": "cli"}]
+    feed = _draw(panel.MOTIF_PT_feed, ctx)
+    session.status.feed = []
     empty_latent = _draw(panel.MOTIF_PT_latent, ctx)
     pack = Path(a["pack"])
     manifest = json.loads((pack / "pack.json").read_text())
@@ -867,22 +970,18 @@ def scenario_panel(a: dict[str, Any]) -> dict[str, Any]:
     prefs_log: list[list[Any]] = []
     object.__setattr__(prefs_self, "layout", _Recorder(prefs_log))
     type(prefs).draw(prefs_self, ctx)
-    logs = [idle, busy, sketch, empty_latent, latent, history, menu_log, prefs_log]
-    ops = sys.modules[f"{MODULE}.operators"]
-    state = ctx.scene.motif
-    img = bpy.data.images.new("sketch", 64, 48)
-    state.sketch_source, state.sketch_image = "IMAGE", img
-    no_reader = ops.sketch_options(ctx, state, ["mesh"])
-    state.describe_json = json.dumps({"decoders": [{"name": "image", "reads": ["palette", "sketch"]},
-                                                   {"name": "mesh", "reads": ["palette"]}]})
-    options, warning = ops.sketch_options(ctx, state, ["image", "mesh"])
-    import base64
-
-    png = base64.b64decode(options["image"]["sketch_png_base64"])
-    out["sketch"] = {"no_reader_warning": no_reader[1], "no_reader_options": no_reader[0],
-                     "targets": sorted(options), "png": png[:8] == b"\x89PNG\r\n\x1a\n", "warning": warning}
+    import_menu: list[list[Any]] = []
+    menu_self = type("MenuSelf", (), {})()
+    menu_self.layout = _Recorder(import_menu)
+    for fn in bpy.types.TOPBAR_MT_file_import._dyn_ui_initialize():
+        if getattr(fn, "__module__", "").startswith(MODULE):
+            fn(menu_self, ctx)
+    logs = [idle, busy, sketch, reattach, empty_feed, feed, empty_latent, latent, history, menu_log, prefs_log,
+            import_menu]
     out.update({
         "main_idle": _plain(idle), "main_busy": _plain(busy), "main_sketch": [w[:2] for w in sketch],
+        "main_reattach": _plain(reattach), "feed_empty": _plain(empty_feed), "feed": _plain(feed),
+        "import_menu": _plain(import_menu),
         "latent_empty": _plain(empty_latent), "latent": _plain(latent), "history": _plain(history),
         "regenerate_menu": [w[2] for w in menu_log if w[0] == "op"], "prefs": _plain(prefs_log),
         "unknown_names": _unknown_names(logs), "module": mod.__name__,
@@ -895,14 +994,129 @@ def scenario_local_engine(a: dict[str, Any]) -> dict[str, Any]:
     prefs.engine_command = a["command"]
     prefs.store_dir = a["store"]
     prefs.start_local_engine = True  # starts it (update callback)
-    engine = runtime.LOCAL_ENGINE
+    engine = runtime.SESSION.local_engine
     bpy.ops.motif.test_connection()
     _drain(runtime, 120)
-    out = {"connection_ok": runtime.STATUS.connection_ok, "connection_text": runtime.STATUS.connection_text,
+    st = runtime.SESSION.status
+    out = {"connection_ok": st.connection_ok, "connection_text": st.connection_text,
            "engine_pid": engine.pid if engine else None,
            "log": engine.log_tail(5) if engine else ""}
     print(RESULT + json.dumps(out), flush=True)
     os.kill(os.getpid(), signal.SIGKILL)  # Blender crashes: no atexit, no unregister
+    return out
+
+
+def scenario_job_then_crash(a: dict[str, Any]) -> dict[str, Any]:
+    """Start a job, save the file while it runs, then crash (SIGKILL: no handlers, no atexit)."""
+    bpy, runtime, prefs = _install(a["zip"], a["address"])
+    scene = bpy.context.scene
+    runner = sys.modules[f"{MODULE}.kit"].runner
+    spec = runner.GenerateSpec(prompt="misty pier at dawn", seed=a["seed"], decoders=["probe"],
+                               options={"probe": {"sleep_s": 10, "steps": 50}})
+    runtime.start("generate", prefs, scene, spec=spec)
+    _drain(runtime, 60, until=lambda: "probe step" in runtime.SESSION.status.text and scene.motif.job_seq > 0)
+    state = scene.motif
+    out = {"job_id": state.job_id, "job_seq": state.job_seq, "job_prompt": state.job_prompt}
+    bpy.ops.wm.save_as_mainfile(filepath=a["blend"])
+    print(RESULT + json.dumps(out), flush=True)
+    os.kill(os.getpid(), signal.SIGKILL)
+    return out
+
+
+def scenario_reopen_and_reattach(a: dict[str, Any]) -> dict[str, Any]:
+    """Blender starts again and opens the file: it offers the re-attach; pressing it imports the pack."""
+    bpy, runtime, _prefs = _install(a["zip"], a["address"])
+    runtime.REPORTS.clear()
+    bpy.ops.wm.open_mainfile(filepath=a["blend"])
+    scene = bpy.context.scene
+    state = scene.motif
+    out: dict[str, Any] = {"remembered": [state.job_id, state.job_seq, state.job_prompt],
+                           "reports": list(runtime.REPORTS)}
+    with sys.modules[f"{MODULE}.kit"].MotifClient(a["address"]) as c:
+        out["engine_state"] = next(j["state"] for j in c.list_jobs() if j["job_id"] == state.job_id)
+    out["offer"] = _plain(_draw(sys.modules[f"{MODULE}.panel"].MOTIF_PT_main, bpy.context))
+    started = time.perf_counter()
+    out["reattach_result"] = sorted(bpy.ops.motif.reattach())
+    out["reattach_call_s"] = time.perf_counter() - started
+    shown = _drain(runtime, 120)
+    out["progress_seen"] = [t for _, t in shown]
+    out["status"] = [runtime.SESSION.status.level, runtime.SESSION.status.text]
+    out["history"] = _history(scene)
+    out["manifest"] = json.loads(state.history[-1].manifest_json) if len(state.history) else {}
+    out["after"] = [state.job_id, state.job_seq]
+    out["offer_after"] = _plain(_draw(sys.modules[f"{MODULE}.panel"].MOTIF_PT_main, bpy.context))
+    return out
+
+
+def scenario_import_and_feed(a: dict[str, Any]) -> dict[str, Any]:
+    """File › Import › Motif Pack (a pack.json, then its folder), and Import from the engine's feed."""
+    bpy, runtime, prefs = _install(a["zip"], a["address"])
+    scene = bpy.context.scene
+    status = runtime.SESSION.status
+    out: dict[str, Any] = {}
+    pack = Path(a["pack"])
+    manifest = json.loads((pack / "pack.json").read_text())
+    results = [sorted(bpy.ops.motif.import_pack(filepath=str(pack / "pack.json")))]
+    _drain(runtime, 120)
+    results.append(sorted(bpy.ops.motif.import_pack(filepath=str(pack) + os.sep)))
+    _drain(runtime, 120)
+    out["file_import"] = {
+        "results": results, "status": [status.level, status.text], "history": _history(scene),
+        "collections": sum(1 for c in bpy.data.collections if c.get("motif_pack_id") == manifest["pack_id"]),
+        "pack": _describe_pack(_collection_of(manifest["pack_id"]), manifest)}
+    before = _ids()
+    try:
+        bpy.ops.motif.import_pack(filepath=a["not_a_pack"])
+        out["refused"] = "not refused"
+    except RuntimeError as exc:
+        out["refused"] = str(exc)
+    out["refused_new_ids"] = _new_ids(before)
+
+    out["feed_problem"] = runtime.watch_feed(prefs)
+    _drain(runtime, 30, until=lambda: any(p["pack_id"] == a["feed_pack_id"] for p in status.feed))
+    out["feed_row"] = next(p for p in status.feed if p["pack_id"] == a["feed_pack_id"])
+    started = time.perf_counter()
+    out["feed_result"] = sorted(bpy.ops.motif.import_feed(pack_id=a["feed_pack_id"]))
+    out["feed_call_s"] = time.perf_counter() - started
+    _drain(runtime, 120)
+    entry = scene.motif.history[-1]
+    out["feed_import"] = {"status": [status.level, status.text], "history": _history(scene),
+                          "pack": _describe_pack(_collection_of(a["feed_pack_id"]), json.loads(entry.manifest_json))}
+    return out
+
+
+def scenario_sketch(a: dict[str, Any]) -> dict[str, Any]:
+    """The panel's sketch, sent as Describe says, reaches the engine's image decoder."""
+    bpy, runtime, prefs = _install(a["zip"], a["address"])
+    scene = bpy.context.scene
+    state = scene.motif
+    ops = sys.modules[f"{MODULE}.operators"]
+    bpy.ops.motif.test_connection()
+    _drain(runtime, 60)
+    out: dict[str, Any] = {"offered": [d.name for d in state.decoders]}
+    w, h = 64, 48
+    img = bpy.data.images.new("sketch", w, h)
+    red, blue = [0.85, 0.1, 0.08, 1.0], [0.05, 0.15, 0.8, 1.0]
+    img.pixels = [c for y in range(h) for _x in range(w) for c in (blue if y < h // 2 else red)]
+    state.sketch_source, state.sketch_image = "IMAGE", img
+    for d in state.decoders:
+        d.enabled = d.name == "music"
+    spec, warning = ops.generate_spec(bpy.context, state)
+    out["music_only"] = {"options": dict(spec.options), "warning": warning}
+    for d in state.decoders:
+        d.enabled = d.name == "image"
+    state.prompt, state.seed = "harbour at dusk", a["seed"]
+    spec, warning = ops.generate_spec(bpy.context, state)
+    out["options"] = {k: sorted(v) for k, v in spec.options.items()}
+    out["warning"] = warning
+    # the smallest picture the image decoder allows: the sketch is what is under test, not the render
+    options = {"image": {**spec.options["image"], "width": 64, "height": 64}}
+    runtime.start("generate", prefs, scene, spec=dataclasses.replace(spec, options=options))
+    _drain(runtime, 300)
+    out["status"] = [runtime.SESSION.status.level, runtime.SESSION.status.text]
+    manifest = json.loads(state.history[-1].manifest_json) if len(state.history) else {}
+    out["request_sketch"] = manifest.get("request", {}).get("sketch")
+    out["pack"] = _describe_pack(_collection_of(manifest["pack_id"]), manifest) if manifest else {}
     return out
 
 

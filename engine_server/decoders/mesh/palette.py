@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine_server.latent import Latent
+from engine_server.oklab import srgb_to_linear  # the engine's one sRGB curve
 
 RGB = tuple[float, float, float]
 _XYZ_FROM_LINEAR = np.array([[0.4124564, 0.3575761, 0.1804375],
@@ -23,18 +24,8 @@ _XYZ_FROM_LINEAR = np.array([[0.4124564, 0.3575761, 0.1804375],
 _D65 = np.array([0.95047, 1.0, 1.08883])
 
 
-def srgb_to_linear(c: np.ndarray) -> np.ndarray:
-    c = np.asarray(c, dtype=np.float64)
-    return np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
-
-
-def linear_to_srgb(c: np.ndarray) -> np.ndarray:
-    c = np.clip(np.asarray(c), 0.0, 1.0)
-    return np.where(c <= 0.0031308, c * 12.92, 1.055 * np.power(c, 1 / 2.4) - 0.055)
-
-
 def srgb_to_lab(c: np.ndarray) -> np.ndarray:
-    xyz = srgb_to_linear(c) @ _XYZ_FROM_LINEAR.T / _D65
+    xyz = srgb_to_linear(np.asarray(c, dtype=np.float64)) @ _XYZ_FROM_LINEAR.T / _D65
     f = np.where(xyz > (6 / 29) ** 3, np.cbrt(xyz), xyz / (3 * (6 / 29) ** 2) + 4 / 29)
     return np.stack([116 * f[..., 1] - 16, 500 * (f[..., 0] - f[..., 1]), 200 * (f[..., 1] - f[..., 2])], axis=-1)
 

@@ -20,7 +20,7 @@ from scipy import ndimage
 
 from engine_server.decoders.mesh.materials import MaterialSpec
 from engine_server.decoders.mesh.noise import derive_seed, spectral_pair, worley
-from engine_server.decoders.mesh.palette import srgb_to_linear
+from engine_server.oklab import srgb_to_linear
 
 F32 = np.float32
 
@@ -277,7 +277,7 @@ PATTERNS: dict[str, Callable[[_Ctx], Pattern]] = {
 
 
 def _lin(rgb: tuple[float, float, float]) -> np.ndarray:
-    return srgb_to_linear(np.asarray(rgb)).astype(F32)[:, None, None]
+    return srgb_to_linear(np.asarray(rgb, dtype=np.float64)).astype(F32)[:, None, None]
 
 
 _LUT_SIZE = 4096

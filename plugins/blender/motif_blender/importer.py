@@ -23,7 +23,8 @@ from typing import Any
 
 import bpy
 
-from . import packinfo
+from .kit import packinfo
+from .props import collection_name
 
 # bpy.data collections whose new members an aborted import removes (objects first: they use the rest).
 _TRACKED = ("objects", "meshes", "materials", "images", "textures", "node_groups", "lights", "cameras",
@@ -378,7 +379,7 @@ class PackImport:
     def _finish(self, col: Any) -> None:
         m = self.manifest
         request = m.get("request", {})
-        col.name = packinfo.collection_name(m)
+        col.name = collection_name(m)
         _set_props(col, {
             "pack_id": str(m.get("pack_id", "")),
             "prompt": str(request.get("prompt", "")),

@@ -1,5 +1,6 @@
 """Operators: each validates on the main thread, hands network work to the runner and returns at
-once; results arrive through `runtime.drain_events`."""
+once; results arrive through `runtime.drain_events`. File › Import › Motif Pack imports a pack
+folder from disk (any host's), the feed's Import button one from the engine's store."""
 
 from __future__ import annotations
 
@@ -13,9 +14,10 @@ from typing import Any
 
 import bpy
 from bpy.props import BoolProperty, EnumProperty, IntProperty, StringProperty
+from bpy_extras.io_utils import ImportHelper
 
-from . import packinfo, prefs, props, runtime
-from .jobs import Busy, GenerateSpec
+from . import prefs, props, runtime
+from .kit import packinfo, runner
 
 
 def _prefs_or_report(op: Any, context: Any) -> Any | None:
@@ -37,13 +39,16 @@ def _prompted_or_report(op: Any, context: Any) -> tuple[Any, Any] | None:
     return p, state
 
 
-def _start(op: Any, kind: str, p: Any, scene: Any, **kw: Any) -> set[str]:
+def _start(op: Any, kind: str, p: Any, scene: Any, said: str = "", **kw: Any) -> set[str]:
+    """Hand a task to the runner; report `said` once it runs, or why it cannot."""
     try:
         runtime.start(kind, p, scene, **kw)
-    except (Busy, ValueError) as exc:
-        runtime.STATUS.set(str(exc), "ERROR")
+    except (runner.Busy, ValueError) as exc:
+        runtime.SESSION.status.set(str(exc), "ERROR")
         op.report({"ERROR"}, str(exc))
         return {"CANCELLED"}
+    if said:
+        op.report({"INFO"}, said)
     return {"FINISHED"}
 
 
@@ -72,16 +77,14 @@ class MOTIF_OT_test_connection(bpy.types.Operator):
         p = _prefs_or_report(self, context)
         if p is None:
             return {"CANCELLED"}
-        problem = packinfo.address_problem(p.address, runtime.online_access())
+        status = runtime.SESSION.status
+        problem = packinfo.address_problem(p.address, runtime.online_access(), "Blender", runtime.ONLINE_HINT)
         if problem:
-            runtime.STATUS.connection_text, runtime.STATUS.connection_ok = problem, False
+            status.connection_text, status.connection_ok = problem, False
             self.report({"ERROR"}, problem)
             return {"CANCELLED"}
-        runtime.STATUS.connection_text, runtime.STATUS.connection_ok = f"Connecting to {p.address}…", None
-        result = _start(self, "describe", p, context.scene)
-        if result == {"FINISHED"}:
-            self.report({"INFO"}, f"Motif: connecting to {p.address}…")
-        return result
+        status.connection_text, status.connection_ok = f"Connecting to {p.address}…", None
+        return _start(self, "describe", p, context.scene, said=f"Motif: connecting to {p.address}…")
 
 
 class MOTIF_OT_random_seed(bpy.types.Operator):
@@ -123,23 +126,28 @@ class MOTIF_OT_generate(bpy.types.Operator):
         if ready is None:
             return {"CANCELLED"}
         p, state = ready
-        decoders = props.chosen_decoders(state)
-        if not decoders:
-            self.report({"ERROR"}, "Tick at least one modality to generate (mesh, music, image, video).")
-            return {"CANCELLED"}
         try:
-            options, warning = sketch_options(context, state, decoders)
+            spec, warning = generate_spec(context, state)
         except RuntimeError as exc:
             self.report({"ERROR"}, str(exc))
             return {"CANCELLED"}
         if warning:
             self.report({"WARNING"}, warning)
-        spec = GenerateSpec(prompt=state.prompt, seed=int(state.seed), pins=props.current_pins(state),
-                            decoders=decoders, quality=state.quality, options=options)
-        result = _start(self, "generate", p, context.scene, spec=spec)
-        if result == {"FINISHED"}:
-            self.report({"INFO"}, f"Motif: generating {', '.join(decoders)} for '{state.prompt[:40]}'…")
-        return result
+        return _start(self, "generate", p, context.scene, spec=spec,
+                      said=f"Motif: generating {', '.join(spec.decoders)} for '{state.prompt[:40]}'…")
+
+
+def generate_spec(context: Any, state: Any) -> tuple[runner.GenerateSpec, str]:
+    """What the panel asks for now: prompt, seed, locked fields as pins, ticked modalities, quality
+    and the sketch for the decoders that take one. Returns (spec, warning); RuntimeError with a
+    sentence when it cannot be asked."""
+    decoders = props.chosen_decoders(state)
+    if not decoders:
+        raise RuntimeError("Tick at least one modality to generate (mesh, music, image, video).")
+    options, warning = sketch_options(context, state, decoders)
+    spec = runner.GenerateSpec(prompt=state.prompt, seed=int(state.seed), pins=props.current_pins(state),
+                        decoders=decoders, quality=state.quality, options=options)
+    return spec, warning
 
 
 class MOTIF_OT_cancel(bpy.types.Operator):
@@ -176,17 +184,118 @@ class MOTIF_OT_reimport(bpy.types.Operator):
             return {"CANCELLED"}
         manifest = json.loads(entry.manifest_json) if entry.manifest_json else {}
         pack_dir = Path(bpy.path.abspath(entry.pack_dir)) if entry.pack_dir else None
-        if pack_dir and manifest and packinfo.pack_is_complete(pack_dir, manifest):
+        return _import_or_fetch(self, context, entry.pack_id, pack_dir, manifest)
+
+
+def _import_or_fetch(op: Any, context: Any, pack_id: str, pack_dir: Path | None,
+                     manifest: dict[str, Any]) -> set[str]:
+    """Import the pack from its files when they are all there, else download it from the engine."""
+    if pack_dir and manifest and packinfo.pack_is_complete(pack_dir, manifest):
+        try:
+            runtime.import_local(context.scene, pack_dir, manifest)
+        except runner.Busy as exc:
+            op.report({"ERROR"}, str(exc))
+            return {"CANCELLED"}
+        return {"FINISHED"}
+    p = _prefs_or_report(op, context)
+    if p is None:
+        return {"CANCELLED"}
+    return _start(op, "fetch", p, context.scene, pack_id=pack_id)
+
+
+class MOTIF_OT_import_pack(bpy.types.Operator, ImportHelper):
+    """Import a Motif pack from disk: its pack.json, or the folder that holds it (made by any host)"""
+
+    bl_idname = "motif.import_pack"
+    bl_label = "Import Motif Pack"
+    bl_options = {"REGISTER"}  # noqa: RUF012 - Blender reads a set
+
+    filename_ext = ".json"
+    filter_glob: StringProperty(default="pack.json;*.json", options={"HIDDEN"})  # type: ignore
+
+    def execute(self, context: Any) -> set[str]:
+        try:
+            pack_dir, manifest = packinfo.read_pack(Path(bpy.path.abspath(self.filepath)))
+            runtime.import_local(context.scene, pack_dir, manifest)
+        except (ValueError, runner.Busy) as exc:
+            self.report({"ERROR"}, str(exc))
+            return {"CANCELLED"}
+        self.report({"INFO"}, f"Motif: importing pack {manifest['pack_id'][:8]}…")
+        return {"FINISHED"}
+
+
+def menu_import(self: Any, context: Any) -> None:
+    """File › Import › Motif Pack."""
+    self.layout.operator(MOTIF_OT_import_pack.bl_idname, text="Motif Pack (pack.json)")
+
+
+class MOTIF_OT_import_feed(bpy.types.Operator):
+    """Import this pack from the engine's store (it may have been made by another host)"""
+
+    bl_idname = "motif.import_feed"
+    bl_label = "Import"
+
+    pack_id: StringProperty()  # type: ignore
+
+    def execute(self, context: Any) -> set[str]:
+        if not self.pack_id:
+            self.report({"ERROR"}, "Pick a pack in the feed first.")
+            return {"CANCELLED"}
+        local = runtime.cache_dir() / self.pack_id
+        manifest: dict[str, Any] = {}
+        if (local / packinfo.MANIFEST).is_file():
             try:
-                runtime.import_local(context.scene, pack_dir, manifest)
-            except Busy as exc:
-                self.report({"ERROR"}, str(exc))
-                return {"CANCELLED"}
-            return {"FINISHED"}
+                local, manifest = packinfo.read_pack(local)
+            except ValueError:
+                manifest = {}  # incomplete: download it again
+        return _import_or_fetch(self, context, self.pack_id, local, manifest)
+
+
+class MOTIF_OT_watch_feed(bpy.types.Operator):
+    """Show the packs the engine makes, for any host (Blender, Unreal, Resolve, Live, the CLI)"""
+
+    bl_idname = "motif.watch_feed"
+    bl_label = "Refresh Feed"
+
+    def execute(self, context: Any) -> set[str]:
         p = _prefs_or_report(self, context)
         if p is None:
             return {"CANCELLED"}
-        return _start(self, "fetch", p, context.scene, pack_id=entry.pack_id)
+        problem = runtime.watch_feed(p)
+        if problem:
+            self.report({"ERROR"}, problem)
+            return {"CANCELLED"}
+        return {"FINISHED"}
+
+
+class MOTIF_OT_reattach(bpy.types.Operator):
+    """Follow the job this file was waiting for (the engine ran it on) and import its pack"""
+
+    bl_idname = "motif.reattach"
+    bl_label = "Re-attach"
+
+    def execute(self, context: Any) -> set[str]:
+        p = _prefs_or_report(self, context)
+        if p is None:
+            return {"CANCELLED"}
+        state = context.scene.motif
+        if not state.job_id:
+            self.report({"INFO"}, "This file waits for no Motif job.")
+            return {"CANCELLED"}
+        return _start(self, "reattach", p, context.scene, job_id=state.job_id, from_seq=int(state.job_seq) + 1,
+                      context={"prompt": state.job_prompt}, said=f"Motif: re-attaching to job {state.job_id[:8]}…")
+
+
+class MOTIF_OT_forget_job(bpy.types.Operator):
+    """Stop waiting for this job here (the engine still finishes it; its pack appears in the feed)"""
+
+    bl_idname = "motif.forget_job"
+    bl_label = "Forget"
+    bl_options = {"REGISTER", "UNDO"}  # noqa: RUF012 - Blender reads a set
+
+    def execute(self, context: Any) -> set[str]:
+        props.remember_job(context.scene.motif, None)
+        return {"FINISHED"}
 
 
 class MOTIF_OT_regenerate_only(bpy.types.Operator):
@@ -210,10 +319,8 @@ class MOTIF_OT_regenerate_only(bpy.types.Operator):
             self.report({"ERROR"}, "Say which modality to regenerate (mesh, music, image or video).")
             return {"CANCELLED"}
         spec = packinfo.regenerate_spec(json.loads(entry.manifest_json), [self.decoder])
-        result = _start(self, "generate", p, context.scene, spec=spec)
-        if result == {"FINISHED"}:
-            self.report({"INFO"}, f"Motif: regenerating only {self.decoder} of pack {entry.pack_id[:8]}…")
-        return result
+        return _start(self, "generate", p, context.scene, spec=spec,
+                      said=f"Motif: regenerating only {self.decoder} of pack {entry.pack_id[:8]}…")
 
 
 class MOTIF_MT_regenerate(bpy.types.Menu):
@@ -260,8 +367,7 @@ class MOTIF_OT_load_pack_latent(bpy.types.Operator):
             self.report({"ERROR"}, "Pick a pack in the history first.")
             return {"CANCELLED"}
         manifest = json.loads(entry.manifest_json)
-        describe = json.loads(state.describe_json) if state.describe_json else None
-        props.fill_latent(state, manifest.get("latent", {}), describe)
+        props.fill_latent(state, manifest.get("latent", {}), props.describe_of(state))
         if entry.prompt:
             state.prompt = entry.prompt
         if int(entry.seed) <= props.SEED_MAX:
@@ -290,20 +396,19 @@ class MOTIF_OT_start_engine(bpy.types.Operator):
 
 
 def sketch_options(context: Any, state: Any, decoders: list[str]) -> tuple[dict[str, dict[str, Any]], str]:
-    """Per-decoder options carrying the sketch, for decoders that say (Describe `reads`) they use one.
+    """Per-decoder options carrying the sketch, for the chosen decoders whose Describe options take an
+    image, each under that option's own name (base64 PNG, as the engine reads image options).
 
     Returns (options, warning). RuntimeError when the sketch cannot be captured.
     """
     if state.sketch_source == "NONE":
         return {}, ""
-    describe = json.loads(state.describe_json) if state.describe_json else {}
-    readers = [d["name"] for d in describe.get("decoders", [])
-               if d["name"] in decoders and "sketch" in d.get("reads", [])]
-    if not readers:
-        return {}, "No chosen decoder on this engine reads a sketch yet; generating from the prompt alone."
-    png = capture_sketch(context, state)
-    payload = {"sketch_png_base64": base64.b64encode(png).decode("ascii")}
-    return {name: dict(payload) for name in readers}, ""
+    targets = packinfo.sketch_targets(props.describe_of(state) or {}, decoders)
+    if not targets:
+        return {}, ("No chosen modality on this engine takes a sketch (press Test Connection to refresh); "
+                    "generating from the prompt alone.")
+    text = base64.b64encode(capture_sketch(context, state)).decode("ascii")
+    return {decoder: {option: text} for decoder, option in targets.items()}, ""
 
 
 def capture_sketch(context: Any, state: Any) -> bytes:
@@ -329,6 +434,7 @@ def capture_sketch(context: Any, state: Any) -> bytes:
 
 CLASSES = (
     MOTIF_OT_notify, MOTIF_OT_test_connection, MOTIF_OT_random_seed, MOTIF_OT_encode, MOTIF_OT_generate,
-    MOTIF_OT_cancel, MOTIF_OT_reimport, MOTIF_OT_regenerate_only, MOTIF_MT_regenerate, MOTIF_OT_lock_all,
+    MOTIF_OT_cancel, MOTIF_OT_reimport, MOTIF_OT_import_pack, MOTIF_OT_import_feed, MOTIF_OT_watch_feed,
+    MOTIF_OT_reattach, MOTIF_OT_forget_job, MOTIF_OT_regenerate_only, MOTIF_MT_regenerate, MOTIF_OT_lock_all,
     MOTIF_OT_load_pack_latent, MOTIF_OT_start_engine,
 )

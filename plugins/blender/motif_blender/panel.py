@@ -1,5 +1,6 @@
 """The Motif tab in the 3D viewport's sidebar (N panel): prompt, seed, modalities, quality, sketch,
-Generate with progress and Cancel; the editable latent with locks; the history of packs."""
+Generate with progress and Cancel, the offer to re-attach to a job that outlived Blender; the
+editable latent with locks; the history of packs; the engine's feed of packs from every host."""
 
 from __future__ import annotations
 
@@ -13,18 +14,28 @@ _MODALITY_ICONS = {"mesh": "MESH_CUBE", "music": "SOUND", "image": "IMAGE_DATA",
 _LEVEL_ICONS = {"INFO": "INFO", "WARNING": "ERROR", "ERROR": "CANCEL"}
 
 
-class MOTIF_PT_main(bpy.types.Panel):
-    bl_idname = "MOTIF_PT_main"
-    bl_label = "Motif"
+class _InMotifTab:
+    """Where every Motif panel lives: the Motif tab of the 3D viewport's sidebar."""
+
     bl_space_type = "VIEW_3D"
     bl_region_type = "UI"
     bl_category = "Motif"
 
+
+class _SubPanel(_InMotifTab):
+    bl_parent_id = "MOTIF_PT_main"
+
+
+class MOTIF_PT_main(_InMotifTab, bpy.types.Panel):
+    bl_idname = "MOTIF_PT_main"
+    bl_label = "Motif"
+
     def draw(self, context: Any) -> None:
         layout = self.layout
         state = context.scene.motif
-        status = runtime.STATUS
+        status = runtime.SESSION.status
         busy = runtime.busy()
+        _draw_reattach(layout, state)
 
         col = layout.column(align=True)
         col.enabled = not busy
@@ -42,8 +53,7 @@ class MOTIF_PT_main(bpy.types.Panel):
         if not decoders:
             flow.label(text="Mesh · Music · Image · Video")
         for d in decoders:
-            label = d.name.title() + (" (diagnostic)" if d.placeholder else "")
-            flow.prop(d, "enabled", text=label, toggle=True, icon=_MODALITY_ICONS.get(d.name, "NONE"))
+            flow.prop(d, "enabled", text=d.name.title(), toggle=True, icon=_MODALITY_ICONS.get(d.name, "NONE"))
         box.row().prop(state, "quality", expand=True)
         box.row().prop(state, "sketch_source", expand=True)
         if state.sketch_source == "IMAGE":
@@ -66,13 +76,24 @@ class MOTIF_PT_main(bpy.types.Panel):
                 box.label(text=line, icon=icon if i == 0 else "BLANK1")
 
 
-class MOTIF_PT_latent(bpy.types.Panel):
+def _draw_reattach(layout: Any, state: Any) -> None:
+    """A job this file was waiting for when it was saved (and that nothing follows now): offer it."""
+    session = runtime.SESSION
+    if not state.job_id or (session.runner.busy and session.runner.job_id == state.job_id):
+        return
+    box = layout.box()
+    what = f"'{state.job_prompt[:36]}'" if state.job_prompt else f"job {state.job_id[:8]}"
+    box.label(text=f"Still being made: {what}", icon="TIME")
+    box.label(text=f"Started {state.job_started or 'earlier'}; the engine ran it on.")
+    row = box.row(align=True)
+    row.enabled = not runtime.busy()
+    row.operator("motif.reattach", text="Re-attach and Import", icon="LINKED")
+    row.operator("motif.forget_job", text="", icon="X")
+
+
+class MOTIF_PT_latent(_SubPanel, bpy.types.Panel):
     bl_idname = "MOTIF_PT_latent"
     bl_label = "Latent"
-    bl_space_type = "VIEW_3D"
-    bl_region_type = "UI"
-    bl_category = "Motif"
-    bl_parent_id = "MOTIF_PT_main"
     bl_options = {"DEFAULT_CLOSED"}  # noqa: RUF012 - Blender reads a set
 
     def draw(self, context: Any) -> None:
@@ -118,13 +139,9 @@ class MOTIF_UL_history(bpy.types.UIList):
         row.label(text=f"seed {item.seed}")
 
 
-class MOTIF_PT_history(bpy.types.Panel):
+class MOTIF_PT_history(_SubPanel, bpy.types.Panel):
     bl_idname = "MOTIF_PT_history"
     bl_label = "History"
-    bl_space_type = "VIEW_3D"
-    bl_region_type = "UI"
-    bl_category = "Motif"
-    bl_parent_id = "MOTIF_PT_main"
 
     def draw(self, context: Any) -> None:
         layout = self.layout
@@ -149,4 +166,37 @@ class MOTIF_PT_history(bpy.types.Panel):
         row.menu("MOTIF_MT_regenerate", icon="FILE_REFRESH")
 
 
-CLASSES = (MOTIF_PT_main, MOTIF_PT_latent, MOTIF_UL_history, MOTIF_PT_history)
+class MOTIF_PT_feed(_SubPanel, bpy.types.Panel):
+    """Packs the engine made for any host (WatchPacks), newest first, each with an Import button."""
+
+    bl_idname = "MOTIF_PT_feed"
+    bl_label = "Engine Feed"
+    bl_options = {"DEFAULT_CLOSED"}  # noqa: RUF012 - Blender reads a set
+
+    def draw(self, context: Any) -> None:
+        layout = self.layout
+        session = runtime.SESSION
+        status = session.status
+        row = layout.row()
+        row.label(text="Packs from every host" if session.runner.feeding else "Feed not running")
+        row.operator("motif.watch_feed", text="", icon="FILE_REFRESH")
+        if status.feed_text:
+            for line in runtime.wrap(status.feed_text, 44):
+                layout.label(text=line, icon="ERROR")
+        if not status.feed:
+            layout.label(text="Packs made by any host appear here.")
+        col = layout.column(align=True)
+        col.enabled = not runtime.busy()
+        for pack in status.feed[:FEED_SHOWN]:
+            row = col.row(align=True)
+            prompt = str(pack.get("prompt") or "(latent)")
+            who = str(pack.get("client") or "?")
+            row.label(text=f"{prompt[:28]} · {who}", icon=_CLIENT_ICONS.get(who, "PACKAGE"))
+            row.operator("motif.import_feed", text="Import", icon="IMPORT").pack_id = pack["pack_id"]
+
+
+FEED_SHOWN = 12
+_CLIENT_ICONS = {"blender": "BLENDER", "cli": "CONSOLE", "unreal": "SCENE_DATA", "resolve": "SEQUENCE",
+                 "live": "SOUND"}
+
+CLASSES = (MOTIF_PT_main, MOTIF_PT_latent, MOTIF_UL_history, MOTIF_PT_history, MOTIF_PT_feed)

@@ -8,8 +8,9 @@ import bpy
 from bpy.props import BoolProperty, EnumProperty, IntProperty, StringProperty
 
 from . import props, runtime
+from .kit import channel
 
-DEFAULT_ADDRESS = "127.0.0.1:50051"
+DEFAULT_ADDRESS = channel.DEFAULT_ADDRESS
 
 
 def _local_engine_update(self: Any, context: Any) -> None:
@@ -53,7 +54,7 @@ class MotifPreferences(bpy.types.AddonPreferences):
         col.prop(self, "token")
         row = col.row()
         row.operator("motif.test_connection", icon="PLUGIN")
-        status = runtime.STATUS
+        status = runtime.SESSION.status
         if status.connection_text:
             box = col.box()
             for line in runtime.wrap(status.connection_text, 90):
@@ -64,7 +65,7 @@ class MotifPreferences(bpy.types.AddonPreferences):
         sub.active = self.start_local_engine
         sub.prop(self, "engine_command")
         sub.prop(self, "store_dir")
-        engine = runtime.LOCAL_ENGINE
+        engine = runtime.SESSION.local_engine
         if engine is not None:
             text = f"Local engine running (pid {engine.pid})" if engine.running() else engine.exit_reason()
             sub.label(text=text, icon="CHECKMARK" if engine.running() else "ERROR")

@@ -1,9 +1,11 @@
 """Per-scene Motif state saved in the .blend: prompt, seed, modalities, the editable latent with
-its locks, and the history of packs (so a pack can be found, re-imported and replayed)."""
+its locks, the history of packs (so a pack can be found, re-imported and replayed), and the engine
+job still running when the file was saved (so reopening it offers a re-attach)."""
 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -19,9 +21,10 @@ from bpy.props import (
     StringProperty,
 )
 
-from . import packinfo
+from .kit import packinfo
 
 SEED_MAX = 2**31 - 1  # Blender integer properties are 32-bit signed; the engine takes up to 2**32-1
+NAME_MAX = 63  # Blender ID names (bytes) before 5.0; kept so names survive older files
 QUALITY_ITEMS = [
     ("draft", "Draft", "Fast: fewer samples and shorter renders"),
     ("final", "Final", "Slower: full quality"),
@@ -163,6 +166,12 @@ class MotifSceneState(bpy.types.PropertyGroup):
     describe_json: StringProperty()  # type: ignore  # last Describe, for modalities and field ranges
     show_latent: BoolProperty(name="Latent", default=True)  # type: ignore
     show_history: BoolProperty(name="History", default=True)  # type: ignore
+    # The engine job this scene is waiting for (it outlives Blender): set from its first event,
+    # cleared once its pack is imported, it fails or it is cancelled.
+    job_id: StringProperty()  # type: ignore
+    job_seq: IntProperty(default=-1)  # type: ignore  # the last event handled; a re-attach resumes after it
+    job_prompt: StringProperty()  # type: ignore
+    job_started: StringProperty()  # type: ignore
 
 
 CLASSES = (MotifSwatch, MotifWeight, MotifLatentField, MotifDecoderToggle, MotifHistoryEntry, MotifSceneState)
@@ -189,11 +198,11 @@ def ensure_initialized(scene: Any, prefs: Any | None) -> Any:
 
 
 def set_decoders(state: Any, describe: Mapping[str, Any]) -> None:
-    """Modalities from Describe; keep the user's ticks for names that stay."""
+    """Modalities from Describe (never a diagnostic decoder); keep the user's ticks for names that stay."""
     state.describe_json = json.dumps(describe)
     previous = {d.name: d.enabled for d in state.decoders}
     state.decoders.clear()
-    for d in describe.get("decoders", []):
+    for d in packinfo.offered_decoders(describe):
         item = state.decoders.add()
         item.name = d["name"]
         item.summary = d.get("summary", "")
@@ -204,6 +213,23 @@ def set_decoders(state: Any, describe: Mapping[str, Any]) -> None:
 
 def chosen_decoders(state: Any) -> list[str]:
     return [d.name for d in state.decoders if d.enabled]
+
+
+def describe_of(state: Any) -> dict[str, Any] | None:
+    """The last Describe this scene saw (None before Test Connection / the first task)."""
+    return json.loads(state.describe_json) if state.describe_json else None
+
+
+def remember_job(state: Any, job: Mapping[str, Any] | None, prompt: str = "") -> None:
+    """Keep (or, with None, forget) the running engine job in the .blend, for a re-attach."""
+    if job is None:
+        state.job_id, state.job_seq, state.job_prompt, state.job_started = "", -1, "", ""
+        return
+    if state.job_id != job["job_id"]:
+        state.job_id, state.job_prompt = str(job["job_id"]), prompt
+        state.job_started = time.strftime("%Y-%m-%d %H:%M")
+        state.job_seq = -1
+    state.job_seq = max(int(state.job_seq), int(job.get("seq", -1)))
 
 
 def fill_latent(state: Any, latent: Mapping[str, Any], describe: Mapping[str, Any] | None) -> None:
@@ -287,7 +313,7 @@ def current_pins(state: Any) -> dict[str, Any]:
 
 def add_history(state: Any, manifest: Mapping[str, Any], pack_dir: str, collection: Any, created: str) -> Any:
     entry = state.history.add()
-    entry.name = collection.name if collection else packinfo.collection_name(manifest)
+    entry.name = collection.name if collection else collection_name(manifest)
     entry.pack_id = str(manifest.get("pack_id", ""))
     entry.prompt = str(manifest.get("request", {}).get("prompt", ""))
     entry.seed = str(manifest.get("seed", 0))
@@ -299,6 +325,11 @@ def add_history(state: Any, manifest: Mapping[str, Any], pack_dir: str, collecti
     entry.created = created
     state.history_index = len(state.history) - 1
     return entry
+
+
+def collection_name(manifest: Mapping[str, Any]) -> str:
+    """"Motif <prompt> [<pack id>]" within Blender's ID name limit."""
+    return packinfo.pack_title(manifest, NAME_MAX)
 
 
 def register() -> None:

@@ -1,62 +1,70 @@
-"""Host-free reading of packs and latents: roles, kit layout, world light, pins, names, addresses.
-
-Everything here is plain Python so it is tested without Blender; `importer.py` turns the answers
-into Blender data.
+"""Host-free reading of packs, latents and Describe: roles, kit layout, world light, pins, names,
+the modalities and options a host offers. Every plugin asks these; its importer turns the answers
+into its own host's data. Plain Python (no numpy, no host module), tested without any host.
 """
 
 from __future__ import annotations
 
-import ipaddress
+import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .jobs import GenerateSpec
+from .channel import is_loopback, parse_address
+from .rules import hex_to_linear
+from .runner import GenerateSpec
 
-MODALITIES = ("mesh", "music", "image", "video")  # the panel's defaults before the engine is asked
-NAME_MAX = 63  # Blender ID names (bytes) before 5.0; kept so names survive older files
+MODALITIES = ("mesh", "music", "image", "video")  # a panel's defaults before the engine is asked
 # Latent fields never shown as editable (the seed has its own widget; the embedding is 384 numbers).
 HIDDEN_FIELDS = frozenset({"seed", "embedding"})
+MANIFEST = "pack.json"
 
 
 # ------------------------------------------------------------------ addresses
 
 
-def parse_address(address: str) -> tuple[str, int]:
-    """"host:port" or "[v6]:port" -> (host, port); ValueError with a sentence otherwise."""
-    text = address.strip()
-    host, sep, port_text = text.rpartition(":")
-    host = host.strip("[]")
-    if not sep or not host or not port_text.isdigit() or not 0 < int(port_text) < 65536:
-        raise ValueError(f"The engine address {address!r} is not HOST:PORT (for example 127.0.0.1:50051).")
-    return host, int(port_text)
+def address_problem(address: str, online_access: bool = True, host_app: str = "The host",
+                    allow_hint: str = "allow online access in its settings") -> str | None:
+    """Why a plugin may not connect to `address`, or None.
 
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def address_problem(address: str, online_access: bool) -> str | None:
-    """Why the add-on may not connect to `address`, or None.
-
-    Blender asks add-ons to stay offline unless the user allows online access; an engine on this
-    computer (loopback) is not "online", any other host is.
+    Hosts such as Blender ask plugins to stay offline unless the user allows online access; an
+    engine on this computer (loopback) is not "online", any other host is.
     """
     try:
         host, _ = parse_address(address)
     except ValueError as exc:
         return str(exc)
     if not is_loopback(host) and not online_access:
-        return (f"Blender's online access is off, so Motif only talks to an engine on this computer "
-                f"(127.0.0.1). To use {host}, enable Preferences › System › Network › Allow Online Access.")
+        return (f"{host_app}'s online access is off, so Motif only talks to an engine on this computer "
+                f"(127.0.0.1). To use {host}, {allow_hint}.")
     return None
+
+
+# ------------------------------------------------------------------ Describe
+
+
+def offered_decoders(describe: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The decoders a host offers an artist as modalities: all but diagnostic ones (probe)."""
+    return [dict(d) for d in describe.get("decoders", [])
+            if not d.get("diagnostic") and not d.get("placeholder")]
+
+
+def image_option(decoder: Mapping[str, Any]) -> str | None:
+    """The name of the decoder's image-kind option (its sketch input), or None if it takes no image."""
+    return next((str(o["name"]) for o in decoder.get("options", []) if o.get("kind") == "image"), None)
+
+
+def sketch_targets(describe: Mapping[str, Any], chosen: Iterable[str]) -> dict[str, str]:
+    """{decoder: option name} for each chosen decoder whose Describe options take an image."""
+    wanted = set(chosen)
+    out: dict[str, str] = {}
+    for d in offered_decoders(describe):
+        name = image_option(d)
+        if d["name"] in wanted and name:
+            out[str(d["name"])] = name
+    return out
 
 
 # ------------------------------------------------------------------ packs
@@ -75,11 +83,12 @@ def short_prompt(manifest: Mapping[str, Any], limit: int = 32) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def collection_name(manifest: Mapping[str, Any]) -> str:
-    """"Motif <prompt> [<pack id>]": findable in the outliner, unique per pack."""
+def pack_title(manifest: Mapping[str, Any], max_bytes: int = 63) -> str:
+    """"Motif <prompt> [<pack id>]": findable in a host's outliner, unique per pack, at most
+    `max_bytes` of UTF-8 (hosts limit names: Blender IDs to 63 bytes before 5.0)."""
     tail = f" [{str(manifest.get('pack_id', ''))[:8]}]"
     head = f"Motif {short_prompt(manifest)}"
-    while len((head + tail).encode()) > NAME_MAX:
+    while len((head + tail).encode()) > max_bytes:
         head = head[:-1]
     return head + tail
 
@@ -88,14 +97,41 @@ def pack_decoders(manifest: Mapping[str, Any]) -> list[str]:
     return [str(d) for d in manifest.get("request", {}).get("decoders", [])]
 
 
-def pack_is_complete(pack_dir: Path, manifest: Mapping[str, Any]) -> bool:
-    """Every asset present with its recorded size (sha256 is checked by the client on download)."""
+def missing_assets(pack_dir: Path, manifest: Mapping[str, Any]) -> list[str]:
+    """Assets absent or not of their recorded size (sha256 is checked by the client on download)."""
     root = Path(pack_dir)
+    missing = []
     for asset in manifest.get("assets", []):
         p = root / str(asset["path"])
         if not p.is_file() or p.stat().st_size != int(asset.get("bytes", -1)):
-            return False
-    return True
+            missing.append(str(asset["path"]))
+    return missing
+
+
+def pack_is_complete(pack_dir: Path, manifest: Mapping[str, Any]) -> bool:
+    return not missing_assets(pack_dir, manifest)
+
+
+def read_pack(path: Path) -> tuple[Path, dict[str, Any]]:
+    """(pack folder, manifest) of a pack on disk, given its pack.json or its folder (File › Import).
+
+    ValueError with a sentence when it is not a complete Motif pack."""
+    path = Path(path)
+    manifest_path = path / MANIFEST if path.is_dir() else path
+    if not manifest_path.is_file():
+        raise ValueError(f"{path} is not a Motif pack: pick its {MANIFEST} or the folder that holds it.")
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise ValueError(f"{manifest_path} is unreadable: {exc}.") from None
+    if not isinstance(manifest, dict) or not manifest.get("pack_id") or not isinstance(manifest.get("assets"), list):
+        raise ValueError(f"{manifest_path} is not a Motif pack.json (it has no pack_id or assets).")
+    missing = missing_assets(manifest_path.parent, manifest)
+    if missing:
+        more = f" and {len(missing) - 3} more" if len(missing) > 3 else ""
+        raise ValueError(f"The pack in {manifest_path.parent} is incomplete: {', '.join(missing[:3])}{more} "
+                         "missing or cut short. Copy the whole folder, or import it from the engine's feed.")
+    return manifest_path.parent, manifest
 
 
 # ------------------------------------------------------------------ kit layout
@@ -103,12 +139,12 @@ def pack_is_complete(pack_dir: Path, manifest: Mapping[str, Any]) -> bool:
 
 @dataclass(frozen=True)
 class KitItem:
-    """One mesh of the kit: its footprint on the ground (metres, Blender X by Y)."""
+    """One mesh of the kit: its footprint on the ground (metres, X by Y of a +Z-up host)."""
 
     path: str
     width: float
     depth: float
-    position: tuple[float, float, float] | None = None  # placed by the pack (Blender axes)
+    position: tuple[float, float, float] | None = None  # placed by the pack (+Z-up axes)
 
 
 def _pair(value: Any) -> tuple[float, float] | None:
@@ -127,8 +163,8 @@ def _pair(value: Any) -> tuple[float, float] | None:
     return None
 
 
-def _gltf_to_blender(v: Sequence[Any]) -> tuple[float, float, float] | None:
-    """glTF (+Y up, metres) -> Blender (+Z up): (x, y, z) -> (x, -z, y)."""
+def gltf_to_z_up(v: Sequence[Any]) -> tuple[float, float, float] | None:
+    """glTF (+Y up, metres) -> a right-handed +Z-up host such as Blender: (x, y, z) -> (x, -z, y)."""
     try:
         x, y, z = (float(c) for c in v[:3])
     except (TypeError, ValueError):
@@ -183,7 +219,7 @@ def kit_items(meta: Mapping[str, Mapping[str, Any]], measured: Mapping[str, tupl
               or measured.get(path) or (1.0, 1.0))
         pos = m.get("position", m.get("placement"))
         items.append(KitItem(path, max(fp[0], 0.01), max(fp[1], 0.01),
-                             _gltf_to_blender(pos) if isinstance(pos, Sequence) and len(pos) >= 3 else None))
+                             gltf_to_z_up(pos) if isinstance(pos, Sequence) and len(pos) >= 3 else None))
     return items
 
 
@@ -243,16 +279,6 @@ _SUN = {  # time of day -> (elevation in degrees, relative light)
 }
 
 
-def srgb_to_linear(c: float) -> float:
-    return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
-
-
-def hex_to_linear(color: str) -> tuple[float, float, float]:
-    h = color.lstrip("#")
-    r, g, b = (int(h[i : i + 2], 16) / 255.0 for i in (0, 2, 4))
-    return (srgb_to_linear(r), srgb_to_linear(g), srgb_to_linear(b))
-
-
 def _luma(c: Sequence[float]) -> float:
     return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2]
 
@@ -262,7 +288,7 @@ class WorldLight:
     sky: tuple[float, float, float]  # linear RGB of the world background
     strength: float
     sun_color: tuple[float, float, float]
-    sun_energy: float  # W/m^2 (Blender sun strength)
+    sun_energy: float  # W/m^2 (a sun lamp's strength, as Blender and Unreal take it)
     sun_elevation_deg: float
     sun_azimuth_deg: float
 

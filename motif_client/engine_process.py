@@ -1,9 +1,11 @@
 """Host-free supervisor for a local `motif serve` child process that dies with its host.
 
-Linux: the child asks the kernel for SIGTERM when its parent dies (prctl PR_SET_PDEATHSIG, set in
-`preexec_fn` via ctypes), so even a crashed Blender leaves no engine behind. The death signal fires
-when the *thread* that forked the child exits, so `start()` must be called from the main thread.
-Elsewhere the child is terminated at unregister and at interpreter exit (atexit).
+Every plugin offers "Start local engine": `start_local` checks the address, leaves an engine that
+already listens there alone, and otherwise starts one as a child of the host. Linux: the child asks
+the kernel for SIGTERM when its parent dies (prctl PR_SET_PDEATHSIG, set in `preexec_fn` via
+ctypes), so even a crashed host leaves no engine behind. The death signal fires when the *thread*
+that forked the child exits, so `start()` must be called from the main thread. Elsewhere the child
+is terminated at `stop()` and at interpreter exit (atexit).
 """
 
 from __future__ import annotations
@@ -14,12 +16,15 @@ import os
 import shlex
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
 import weakref
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+
+from .channel import is_loopback, parse_address
 
 PR_SET_PDEATHSIG = 1
 # Host variables that would make the engine's Python load the host's modules.
@@ -33,7 +38,7 @@ class EngineStartError(RuntimeError):
 
 
 def split_command(command: str) -> list[str]:
-    """The user's engine command ("motif", or "/path/python -m engine_server.cli") as argv."""
+    """The user's engine command ("motif", or "/path/to/python -m <the engine's cli module>") as argv."""
     argv = shlex.split(command, posix=os.name != "nt")
     if not argv:
         raise EngineStartError("The engine command is empty: set it to `motif` (or the full path to it) "
@@ -139,6 +144,37 @@ class LocalEngine:
             proc.kill()
             with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(timeout_s)
+
+
+def listening(host: str, port: int, timeout_s: float = 0.3) -> bool:
+    """Does something accept connections on host:port (an engine started by hand, say)?"""
+    try:
+        with socket.create_connection((host, port), timeout=timeout_s):
+            return True
+    except OSError:
+        return False
+
+
+def start_local(command: str, address: str, log_path: Path, token: str | None = None,
+                store_dir: str | None = None) -> LocalEngine | None:
+    """Start `command serve` on `address` (this computer only); None when something already listens there.
+
+    Raises EngineStartError with a sentence for a remote or malformed address or a missing command.
+    Call it from the host's main thread (see the module docstring).
+    """
+    try:
+        host, port = parse_address(address)
+    except ValueError as exc:
+        raise EngineStartError(str(exc)) from None
+    if not is_loopback(host):
+        raise EngineStartError(f"A local engine listens on this computer only; set the address to "
+                               f"127.0.0.1:PORT instead of {address}.")
+    if listening(host, port):
+        return None
+    engine = LocalEngine(split_command(command), address.strip(), log_path, token=token,
+                         extra_env={"MOTIF_STORE": store_dir} if store_dir else None)
+    engine.start()
+    return engine
 
 
 @atexit.register
