@@ -5,7 +5,7 @@ PY := .venv/bin/python
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: setup demo test lint pytest bench proto clean blender-extension
+.PHONY: setup demo test lint pytest bench proto clean blender-extension unreal-plugin ableton-script
 
 setup:
 	@bash scripts/setup.sh
@@ -17,7 +17,8 @@ test: setup lint pytest
 
 lint:
 	$(PY) -m ruff check .
-	$(PY) -m mypy engine_server motif_client plugins/blender/motif_blender bench scripts
+	$(PY) -m mypy engine_server motif_client plugins/blender/motif_blender bench scripts \
+		plugins/unreal/Motif/Content/Python plugins/unreal/testing plugins/ableton/Motif plugins/ableton/testing
 
 pytest:
 	$(PY) -m pytest -q
@@ -34,3 +35,11 @@ clean:
 # The Blender extension: dist/motif_blender-<version>-<platform>.zip (see docs/BLENDER.md).
 blender-extension: setup
 	$(PY) scripts/build_blender_extension.py
+
+# The Unreal Engine 5 plugin: dist/Motif-<version>-UE5.zip (see docs/UNREAL.md).
+unreal-plugin: setup
+	$(PY) scripts/build_unreal_plugin.py
+
+# The Ableton Live Remote Script: dist/ableton/Motif/, python-osc bundled (see docs/ABLETON.md).
+ableton-script: setup
+	$(PY) scripts/build_ableton_script.py

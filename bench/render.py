@@ -31,12 +31,16 @@ sys.path.insert(0, str(ROOT))
 CMD = "python bench/render.py"
 CASES: dict[str, tuple[str, str, dict[str, Any]]] = {
     "image-draft": ("image", "draft", {}),
+    "image-draft-subjects": ("image", "draft", {}),  # issue 18: a prompt-picked kit under water
     "image-final": ("image", "final", {}),
     "video-draft": ("video", "draft", {}),
     "video-final": ("video", "final", {}),
 }
 LATENT = dict(geometry_style="industrial", time_of_day="dusk", weather="rain", weather_intensity=0.6,
               camera_motion="dolly", arousal=0.6, palette=["#1d2d44", "#3e5c76", "#748cab", "#f0ebd8", "#e07a5f"])
+# "an underwater temple lit by bioluminescent coral" as the encoder reads it (subjects, environment, palette)
+LATENT_SUBJECTS = dict(geometry_style="organic", time_of_day="noon", subjects=["temple", "coral"],
+                       environment="underwater", palette=["#ed5059", "#005673", "#009cae", "#44cbc2", "#e0b638"])
 
 
 def one(case: str) -> dict[str, float]:
@@ -51,7 +55,7 @@ def one(case: str) -> dict[str, float]:
     from tests.latent_factory import make_latent
 
     kind, quality, options = CASES[case]
-    latent = make_latent(**LATENT)
+    latent = make_latent(**(LATENT_SUBJECTS if case.endswith("-subjects") else LATENT))
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp)
         quiet = DecodeContext(out, lambda f, m: None, lambda: False)
@@ -84,7 +88,8 @@ def main() -> None:
     if args.one:
         print(json.dumps(one(args.one)))
         return
-    goals = {"image-draft": 3.0, "image-final": 20.0, "video-draft": 60.0, "video-final": 60.0}
+    goals = {"image-draft": 3.0, "image-draft-subjects": 3.0, "image-final": 20.0, "video-draft": 60.0,
+             "video-final": 60.0}
     for case in args.only.split(","):
         for _ in range(args.repeat):
             res = subprocess.run([sys.executable, __file__, "--one", case], cwd=ROOT, capture_output=True, text=True,
@@ -93,7 +98,8 @@ def main() -> None:
                 print(f"{case}: failed\n{res.stderr[-2000:]}")
                 continue
             fig = json.loads(res.stdout.strip().splitlines()[-1])
-            what = {"image-draft": "1920x1080 PNG", "image-final": "1920x1080 PNG",
+            what = {"image-draft": "1920x1080 PNG", "image-draft-subjects": "1920x1080 PNG, underwater temple kit",
+                    "image-final": "1920x1080 PNG",
                     "video-draft": "6 s 1280x720 MP4 + AAC", "video-final": "6 s 1280x720 MP4 + AAC"}[case]
             verdict = "meets" if fig["seconds"] <= goals[case] else "misses"
             print(f"{case:12s} {fig['seconds']:6.1f} s  ({what}; goal {goals[case]:g} s: {verdict})  "

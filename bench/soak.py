@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
+import socket
 import statistics
 import subprocess
 import sys
@@ -25,12 +26,17 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.engine import free_port  # noqa: E402
 from motif_client import EngineError, MotifClient  # noqa: E402
 
 OPTIONS = {"mesh": {"texture_size": 512, "assets": 5}, "music": {"bars": 2}}
 SUBJECTS = ["harbour", "forest", "desert", "market", "temple", "station", "garden", "canyon"]
 MOODS = ["at dawn", "in the rain", "at night", "in fog", "at noon"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 def rss_kib(pid: int) -> int:

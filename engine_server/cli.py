@@ -67,7 +67,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help="another host name or IP clients use to reach this machine (repeatable)")
     s.add_argument("--insecure", action="store_true",
                    help="allow serving beyond loopback without TLS (tokens cross the network in clear text)")
-    s.add_argument("--workers", type=int, default=1, help="decoder worker processes")
+    s.add_argument("--workers", type=int, default=1,
+                   help="jobs run at once (local: one warm decoder process each; ray: jobs in flight on the cluster)")
+    s.add_argument("--executor", choices=("local", "inprocess", "ray"),
+                   default=os.environ.get("MOTIF_EXECUTOR", "local"),
+                   help="what runs the decoders: local worker processes (default), inprocess (in the server's "
+                        "own process: tests, benchmarks), or ray (a Ray cluster; docs/SCALE.md)")
+    s.add_argument("--ray-address", default=os.environ.get("RAY_ADDRESS", "auto"), metavar="auto|HOST:PORT|local",
+                   help="the Ray cluster for --executor ray: auto (RAY_ADDRESS or the one `ray start` made here), a "
+                        "head's HOST:PORT, or local (start a one-machine cluster on loopback)")
     s.add_argument("--store", type=Path, help="pack store folder (default: user data dir)")
 
     g = sub.add_parser("generate", help="make a pack from a prompt")
@@ -138,6 +146,14 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("pack", help="a pack id in the store, or a pack folder")
     c.add_argument("--store", type=Path)
     c.add_argument("--json", action="store_true", help="print the analysis and the breakdown as JSON")
+
+    from engine_server.score_cli import add_score_parser
+
+    add_score_parser(sub, add_client_flags)  # motif score EDIT (score to picture)
+
+    from engine_server.live.commands import add_parser as add_live_parser
+
+    add_live_parser(sub, _engine_flags, _seed)  # motif live push | generate | serve | packs (Ableton Live)
     return p
 
 
@@ -198,9 +214,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     engine = Engine(args.address or DEFAULT_ADDRESS, store_root=args.store, token=args.token, workers=args.workers,
-                    token_file=args.token_file, tls=args.tls, tls_names=args.tls_san, insecure=args.insecure).start()
+                    token_file=args.token_file, tls=args.tls, tls_names=args.tls_san, insecure=args.insecure,
+                    executor=args.executor, ray_address=args.ray_address).start()
     scheme = f"TLS, names {', '.join(engine.tls.names)}; `motif trust` for clients" if engine.tls else "plain text"
-    print(f"motif engine listening on {engine.address} ({scheme}; store: {engine.store.root})", flush=True)
+    print(f"motif engine listening on {engine.address} ({scheme}; store: {engine.store.root}; "
+          f"executor: {engine.jobs.executor.name})", flush=True)
     engine.wait()
     return 0
 
@@ -587,6 +605,18 @@ def cmd_coherence(args: argparse.Namespace) -> int:
     return 0 if breakdown["score"] is not None else 1
 
 
+def cmd_score(args: argparse.Namespace) -> int:
+    from engine_server.score_cli import cmd_score as score
+
+    return score(args)
+
+
+def cmd_live(args: argparse.Namespace) -> int:
+    from engine_server.live.commands import run
+
+    return run(args)
+
+
 _COMMANDS = {
     "serve": cmd_serve,
     "generate": cmd_generate,
@@ -601,6 +631,8 @@ _COMMANDS = {
     "verify": cmd_verify,
     "replay": cmd_replay,
     "coherence": cmd_coherence,
+    "score": cmd_score,
+    "live": cmd_live,
 }
 
 if __name__ == "__main__":

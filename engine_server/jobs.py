@@ -1,34 +1,27 @@
-"""The job queue, the jobs' journals, and the worker processes that run decoders.
+"""The job queue, the jobs' journals, and the slots that hand jobs to an executor.
 
-Decoding is heavy and can crash (a renderer, a synthesiser), so it never runs in the server
-process: each worker slot owns one long-lived child process (kept warm so decoder imports are paid
-once) fed over a pipe. A job is queued, runs on a free slot, and ends in exactly one of done,
+What runs a job's decoders is an executor (engine_server.executors), injected here: by default a warm
+child process per slot (a decoder that crashes cannot take the server down), in-process for tests and
+benchmarks, or a Ray cluster. A job is queued, runs on a free slot, and ends in exactly one of done,
 failed, cancelled or interrupted. Jobs belong to the engine, not to the RPC that asked: a client
 that goes away detaches and may re-attach later (`Job.wait_events` from any seq), because every
 event goes through the job's durable journal in the store (engine_server.journal). Jobs the engine
 was running when it died are read back at start as `interrupted`, and `resume` runs their request
-again as a new job (same request and seed, so the same pack). Cancelling asks the decoder to stop
-(it polls between steps); if it has not stopped within a grace period the child is killed and
-replaced. Files are only committed to the store by the parent after the decoders finished, so
-cancelled or crashed jobs leave nothing.
+again as a new job (same request and seed, so the same pack). Cancelling asks the executor to stop
+the decoders (each executor says how). Files are only committed to the store, here, after the
+decoders finished, so cancelled or crashed jobs leave nothing.
 """
 
 from __future__ import annotations
 
-import contextlib
+import base64
 import logging
-import multiprocessing as mp
-import os
 import shutil
-import signal
 import threading
 import time
-import traceback
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from multiprocessing.connection import Connection
-from multiprocessing.synchronize import Event as MpEvent
 from pathlib import Path
 from typing import Any
 
@@ -36,16 +29,15 @@ from engine_server import failpoints, pipeline
 from engine_server.errors import (
     Aborted,
     Cancelled,
-    DecoderFailed,
     FailedPrecondition,
     InvalidArgument,
     MotifError,
     NotFound,
-    error_from_code,
 )
+from engine_server.executors import Executor, LocalProcessExecutor
 from engine_server.journal import STATES, Journal, JournalEvent, job_folders
 from engine_server.pipeline import JobSpec, PreparedJob
-from engine_server.store import PackStore, StagedFile
+from engine_server.store import PackStore
 
 log = logging.getLogger("motif.jobs")
 # Ended jobs whose journals are kept in the store (the oldest beyond this are removed at start).
@@ -54,15 +46,39 @@ RESUMABLE = frozenset({"interrupted", "failed", "cancelled"})
 
 
 def spec_record(spec: JobSpec) -> dict[str, Any]:
-    """A JobSpec as JSON, so an interrupted job can be made again from its journal."""
+    """A JobSpec as JSON, so an interrupted job can be made again from its journal (input files included)."""
     return {"prompt": spec.prompt, "latent": dict(spec.latent) if spec.latent is not None else None,
             "pins": dict(spec.pins), "seed": spec.seed, "decoders": list(spec.decoders), "quality": spec.quality,
-            "options": {k: dict(v) for k, v in spec.options.items()}}
+            "options": {k: dict(v) for k, v in spec.options.items()}, "inputs": _to_json(spec.inputs)}
 
 
 def spec_from_record(record: Mapping[str, Any]) -> JobSpec:
     return JobSpec(prompt=record["prompt"], latent=record["latent"], pins=record["pins"], seed=record["seed"],
-                   decoders=tuple(record["decoders"]), quality=record["quality"], options=record["options"])
+                   decoders=tuple(record["decoders"]), quality=record["quality"], options=record["options"],
+                   inputs=_from_json(record.get("inputs") or {}))
+
+
+def _to_json(value: Any) -> Any:
+    """Bytes (an uploaded edit or hum) as {"base64": ...}; everything else as it is."""
+    if isinstance(value, bytes | bytearray):
+        return {"base64": base64.b64encode(bytes(value)).decode("ascii")}
+    if isinstance(value, Mapping):
+        return {str(k): _to_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_to_json(v) for v in value]
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def _from_json(value: Any) -> Any:
+    if isinstance(value, dict):
+        if set(value) == {"base64"}:
+            return base64.b64decode(value["base64"])
+        return {k: _from_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_from_json(v) for v in value]
+    return value
 
 
 @dataclass
@@ -133,21 +149,25 @@ class Job:
 
 
 class JobManager:
-    """Queue + worker slots + every job's journal. Thread-safe; one instance per server."""
+    """Queue + slots + every job's journal. Thread-safe; one instance per server.
+
+    `workers` is how many jobs run at once (one slot thread each); `executor` runs them (default: a warm
+    child process per slot) and is closed with the manager."""
 
     def __init__(self, store: PackStore, workers: int = 1, cancel_grace_s: float = 1.5,
-                 on_commit: Callable[[str], None] | None = None) -> None:
+                 on_commit: Callable[[str], None] | None = None, executor: Executor | None = None) -> None:
         self.store = store
         self.cancel_grace_s = cancel_grace_s
+        self.executor = executor or LocalProcessExecutor(cancel_grace_s)
         self.on_commit = on_commit or (lambda pack_id: None)
         self._lock = threading.Condition()
         self._pending: list[Job] = []
         self._jobs: dict[str, Job] = {}
         self._closing = False
         self._load_journals()
-        self._slots = [_WorkerSlot(i) for i in range(max(1, workers))]
+        self._slots = list(range(max(1, workers)))
         self._threads = [
-            threading.Thread(target=self._dispatch, args=(slot,), name=f"motif-slot-{slot.index}", daemon=True)
+            threading.Thread(target=self._dispatch, args=(slot,), name=f"motif-slot-{slot}", daemon=True)
             for slot in self._slots
         ]
         for t in self._threads:
@@ -292,8 +312,7 @@ class JobManager:
             self._lock.notify_all()
         for t in self._threads:
             t.join(timeout=self.cancel_grace_s + 3)
-        for slot in self._slots:
-            slot.stop()
+        self.executor.close()
 
     # ------------------------------------------------------------ dispatch
 
@@ -308,8 +327,11 @@ class JobManager:
                 job.emit("queued", position=position, estimated_seconds=eta + job.prepared.estimated_seconds)
             eta += job.prepared.estimated_seconds / len(self._slots)
 
-    def _dispatch(self, slot: _WorkerSlot) -> None:
-        slot.ensure_started()
+    def _dispatch(self, slot: int) -> None:
+        try:
+            self.executor.warm(slot)
+        except Exception:  # the first job on this slot will say what is wrong
+            log.exception("slot %s could not warm up", slot)
         while True:
             with self._lock:
                 while not self._pending and not self._closing:
@@ -326,12 +348,16 @@ class JobManager:
                 if not job.finished.is_set():
                     job.finish("failed", "error", code="INTERNAL", message=f"Engine error: {exc}")
 
-    def _run(self, slot: _WorkerSlot, job: Job) -> None:
+    def _run(self, slot: int, job: Job) -> None:
         """Run on a slot and commit; the job is finished only after its staging folder is gone."""
         assert job.prepared is not None
         outcome: MotifError | dict[str, Any]
+
+        def on_progress(stage: str, fraction: float, message: str) -> None:
+            job.emit("progress", stage=stage, fraction=fraction, message=message)
+
         with self.store.staging(job.id) as staging:
-            result = slot.run(job, staging, self.cancel_grace_s)
+            result = self.executor.run(job.id, job.prepared, staging, on_progress, job.cancel_requested, slot)
             if isinstance(result, MotifError):
                 outcome = result
             elif job.cancel_requested.is_set():
@@ -339,7 +365,8 @@ class JobManager:
             else:
                 job.emit("progress", stage="commit", fraction=1.0, message="saving the pack")
                 self.store.record_origin(job.pack_id, {"client": job.client, "job_id": job.id})
-                outcome = pipeline.commit(self.store, job.prepared, staging, result)
+                outcome = pipeline.commit(self.store, job.prepared, staging, result,
+                                          extra={"executor": self.executor.name})
         if isinstance(outcome, MotifError):
             if isinstance(outcome, Cancelled) and job.shutting_down:
                 job.finish("interrupted", "error", code=Aborted.code,
@@ -364,154 +391,3 @@ def _short(text: str, limit: int = 40) -> str:
     """Quote at most a short prefix of something a client sent."""
     return repr(text if len(text) <= limit else text[:limit] + "…")
 
-
-class _WorkerSlot:
-    """One warm child process and the pipe to it."""
-
-    _ctx = mp.get_context("spawn")
-
-    def __init__(self, index: int) -> None:
-        self.index = index
-        self.process: Any = None
-        self.conn: Connection | None = None
-        self.cancel_event: MpEvent = self._ctx.Event()
-
-    def ensure_started(self) -> None:
-        if self.process is not None and self.process.is_alive():
-            return
-        parent_conn, child_conn = self._ctx.Pipe()
-        self.cancel_event = self._ctx.Event()
-        self.process = self._ctx.Process(
-            target=worker_main, args=(child_conn, self.cancel_event, os.getpid()),
-            name=f"motif-worker-{self.index}", daemon=True,
-        )
-        self.process.start()
-        child_conn.close()
-        self.conn = parent_conn
-
-    def stop(self) -> None:
-        if self.conn is not None:
-            with contextlib.suppress(OSError, BrokenPipeError):
-                self.conn.send(None)
-        if self.process is not None and self.process.pid is not None:
-            self.process.join(timeout=2)
-            if self.process.is_alive():
-                self.process.kill()
-                self.process.join()
-        self.process = None
-
-    def _kill(self) -> None:
-        if self.process is not None and self.process.pid is not None:
-            self.process.kill()
-            self.process.join()
-        self.process = None
-
-    def run(self, job: Job, staging: Path, grace_s: float) -> list[StagedFile] | MotifError:
-        """Run one job to its end on this slot; restart the child if it died or would not stop."""
-        self.ensure_started()
-        assert self.conn is not None
-        self.cancel_event.clear()
-        self.conn.send((job.id, job.prepared, str(staging)))
-        kill_at: float | None = None
-        while True:
-            if job.cancel_requested.is_set() and kill_at is None:
-                self.cancel_event.set()
-                kill_at = time.monotonic() + grace_s
-            if kill_at is not None and time.monotonic() > kill_at:
-                self._kill()
-                return Cancelled("The job was cancelled (the decoder was stopped).")
-            try:
-                ready = self.conn.poll(0.05)
-                msg = self.conn.recv() if ready else None
-            except (EOFError, OSError):
-                code = None
-                if self.process is not None:
-                    self.process.join(timeout=1)
-                    code = self.process.exitcode
-                self._kill()
-                if job.cancel_requested.is_set():
-                    return Cancelled("The job was cancelled.")
-                return crash_error(code)
-            if msg is None:
-                if self.process is not None and not self.process.is_alive():
-                    code = self.process.exitcode
-                    self._kill()
-                    return crash_error(code)
-                continue
-            kind = msg[0]
-            if kind == "progress":
-                _, stage, fraction, message = msg
-                job.emit("progress", stage=stage, fraction=fraction, message=message)
-            elif kind == "done":
-                return msg[1]
-            elif kind == "error":
-                return error_from_code(msg[1], msg[2])
-
-
-def crash_error(exitcode: int | None) -> MotifError:
-    if exitcode is None:
-        how = "it stopped answering"
-    elif exitcode >= 0:
-        how = f"exit code {exitcode}"
-    else:
-        how = f"signal {-exitcode}"
-    return DecoderFailed(
-        f"A decoder crashed and its worker process stopped ({how}); the job failed, the engine is still running. "
-        "Try again, or another seed; if it repeats, run `motif doctor`."
-    )
-
-
-# ---------------------------------------------------------------- child side
-
-
-def worker_main(conn: Connection, cancel_event: MpEvent, parent_pid: int) -> None:
-    """Loop in the child: receive a job, run its decoders, send progress and the result."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C belongs to the server, which stops us
-    _exit_with_parent(parent_pid)
-    if os.environ.get("MOTIF_WORKER_WARM_UP", "1") != "0":
-        from engine_server.decoders import registry
-
-        registry.warm_up()  # a job sent meanwhile waits in the pipe
-    while True:
-        try:
-            msg = conn.recv()
-        except (EOFError, OSError):
-            return
-        if msg is None:
-            return
-        job_id, prepared, staging = msg
-        progress = _ThrottledProgress(conn)
-        try:
-            files = pipeline.run_decoders(prepared, Path(staging), progress, cancel_event.is_set)
-            conn.send(("done", files))
-        except MotifError as exc:
-            conn.send(("error", exc.code, exc.message))
-        except Exception as exc:
-            detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-            log.error("decoder failure in job %s:\n%s", job_id, traceback.format_exc())
-            conn.send(("error", "INTERNAL", f"A decoder failed: {detail}"))
-
-
-class _ThrottledProgress:
-    """Forward progress to the parent at most every 50 ms (and always the final 1.0)."""
-
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
-        self.last = 0.0
-
-    def __call__(self, stage: str, fraction: float, message: str) -> None:
-        now = time.monotonic()
-        if now - self.last >= 0.05 or fraction >= 1.0:
-            self.last = now
-            self.conn.send(("progress", stage, fraction, message))
-
-
-def _exit_with_parent(parent_pid: int) -> None:
-    """Never outlive the server: a watchdog thread exits when the parent is gone."""
-
-    def watch() -> None:
-        while os.getppid() == parent_pid:
-            time.sleep(0.5)
-        os._exit(0)
-
-    threading.Thread(target=watch, daemon=True, name="parent-watchdog").start()

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine_server.errors import InvalidArgument, clip, name_list, quote
+from engine_server.vocabulary import ENVIRONMENTS, MAX_SUBJECTS, SUBJECTS
 from motif_client import rules
 
 EMBEDDING_DIM = 384
@@ -59,6 +60,11 @@ INSTRUMENT_FAMILIES = (
 )
 PALETTE_MIN, PALETTE_MAX = 5, 7
 _HEX = re.compile(r"^#[0-9a-f]{6}$")
+MAX_SUBJECT_WORDS = 80
+# Fields added with latent v2 (subjects and environments). A v1 latent (a pack.json written before them)
+# reads with these values, which the decoders treat exactly as before: to_dict leaves them out while they
+# hold them, so v1 latents, their pack ids and their bytes replay unchanged.
+V2_DEFAULTS: dict[str, Any] = {"subjects": (), "environment": "open"}
 
 
 @dataclass(frozen=True)
@@ -66,7 +72,7 @@ class FieldSpec:
     """What one latent field holds: its kind, its bounds or choices, and a sentence for people."""
 
     name: str
-    kind: str  # "float" | "choice" | "palette" | "weights" | "embedding" | "int"
+    kind: str  # "float" | "choice" | "palette" | "weights" | "embedding" | "int" | "subjects"
     doc: str
     lo: float = 0.0
     hi: float = 1.0
@@ -99,6 +105,11 @@ FIELDS: dict[str, FieldSpec] = {
         FieldSpec("geometry_style", "choice", "shape vocabulary of the kit", choices=GEOMETRY_STYLES),
         FieldSpec("density", "float", "how busy and detailed the geometry is", 0.0, 1.0),
         FieldSpec("camera_motion", "choice", "camera move for the clip", choices=CAMERA_MOTIONS),
+        FieldSpec("subjects", "subjects",
+                  f"what the prompt names, hero first: up to {MAX_SUBJECTS} subject recipes, each with the prompt's "
+                  "words that picked it (pin a list of names to choose them)", choices=tuple(SUBJECTS)),
+        FieldSpec("environment", "choice", "the place around the kit: medium, ground and sky",
+                  choices=tuple(ENVIRONMENTS)),
         FieldSpec("embedding", "embedding", f"raw {EMBEDDING_DIM}-d text embedding (unit length)"),
         FieldSpec("seed", "int", "seed that decides variations", 0, SEED_MAX),
     )
@@ -144,6 +155,17 @@ class Latent:
     camera_motion: str
     embedding: tuple[float, ...] = field(repr=False)
     seed: int = 0
+    subjects: tuple[tuple[str, str], ...] = ()  # (recipe name, prompt words) pairs, hero first
+    environment: str = "open"
+
+    @property
+    def version(self) -> int:
+        """2 when the v2 fields say something (subjects named or an environment other than open), else 1."""
+        return 2 if any(getattr(self, k) != v for k, v in V2_DEFAULTS.items()) else 1
+
+    @property
+    def subject_names(self) -> tuple[str, ...]:
+        return tuple(name for name, _ in self.subjects)
 
     def __post_init__(self) -> None:
         # Normalise every field (rounding included) so that to_dict/from_dict is lossless and a
@@ -162,6 +184,10 @@ class Latent:
                 value = dict(sorted(value.items()))
             elif f.name == "embedding":
                 value = list(value)
+            elif f.name == "subjects":
+                value = [{"name": n, "words": w} for n, w in value]
+            if f.name in V2_DEFAULTS and getattr(self, f.name) == V2_DEFAULTS[f.name]:
+                continue  # a v1 latent stays byte-for-byte what it was
             out[f.name] = value
         return out
 
@@ -170,10 +196,10 @@ class Latent:
         unknown = set(data) - set(FIELDS)
         if unknown:
             raise InvalidArgument(f"Unknown latent field(s): {name_list(unknown)}.")
-        missing = set(FIELDS) - set(data)
+        missing = set(FIELDS) - set(data) - set(V2_DEFAULTS)
         if missing:
             raise InvalidArgument(f"The latent is missing field(s): {', '.join(sorted(missing))}.")
-        return cls(**{name: coerce_field(name, data[name]) for name in FIELDS})
+        return cls(**{name: coerce_field(name, data[name] if name in data else V2_DEFAULTS[name]) for name in FIELDS})
 
     def with_fields(self, changes: Mapping[str, Any]) -> Latent:
         """A copy with `changes` applied (pinned fields); each value is validated first."""
@@ -227,6 +253,8 @@ def _coerce_field(name: str, value: Any) -> Any:
         value = {str(k): round(float(v), 6) for k, v in value.items()}
     elif spec.kind == "embedding":
         value = tuple(round(float(v), 7) for v in value)
+    elif spec.kind == "subjects":
+        value = _coerce_subjects(value)
     elif spec.kind == "int":
         if isinstance(value, bool) or not isinstance(value, int):
             if isinstance(value, str) and re.fullmatch(r"\d+", value.strip()):
@@ -241,8 +269,30 @@ def _coerce_field(name: str, value: Any) -> Any:
         if not isinstance(value, str):
             raise InvalidArgument(f"{name} must be one of {', '.join(spec.choices)}; got {quote(value)}.")
         value = normalise_key(value) if name == "key" else value.strip().lower()
+        if name == "environment" and not value:  # proto3's empty string: not set
+            value = "open"
     validate_field(name, value)
     return value
+
+
+def _coerce_subjects(value: Any) -> tuple[tuple[str, str], ...]:
+    """Names (a pin: "cabin"), {name, words} mappings (pack.json) or pairs, to (name, words) pairs."""
+    if isinstance(value, str | bytes | Mapping):
+        raise InvalidArgument(f"subjects must be a list of subject names; got {quote(value)}.")
+    out: list[tuple[str, str]] = []
+    for item in value:
+        if isinstance(item, str):
+            name, words = item, ""
+        elif isinstance(item, Mapping):
+            name, words = item.get("name", ""), item.get("words", "")
+        elif isinstance(item, tuple | list) and len(item) == 2:
+            name, words = item
+        else:
+            raise InvalidArgument(f"subjects entries must be names or {{name, words}}; got {quote(item)}.")
+        if not isinstance(name, str) or not isinstance(words, str):
+            raise InvalidArgument(f"subjects entries must be names or {{name, words}}; got {quote(item)}.")
+        out.append((name.strip().lower().replace(" ", "_"), words.strip()[:MAX_SUBJECT_WORDS]))
+    return tuple(out)
 
 
 def validate_field(name: str, value: Any) -> None:
@@ -273,6 +323,15 @@ def validate_field(name: str, value: Any) -> None:
         for k, w in value.items():
             if not (math.isfinite(w) and 0.0 <= w <= 1.0):
                 raise InvalidArgument(f"instrument weight for {k} must be between 0 and 1; got {w:g}.")
+    elif spec.kind == "subjects":
+        if len(value) > MAX_SUBJECTS:
+            raise InvalidArgument(f"subjects holds at most {MAX_SUBJECTS} names; got {len(value)}.")
+        unknown = {n for n, _ in value if n not in SUBJECTS}
+        if unknown:
+            raise InvalidArgument(f"Unknown subject(s): {name_list(unknown)}. Known: {', '.join(SUBJECTS)}.")
+        picked = [n for n, _ in value]
+        if len(set(picked)) != len(picked):
+            raise InvalidArgument(f"subjects names each subject once; got {quote(picked)}.")
     elif spec.kind == "embedding":
         if len(value) != EMBEDDING_DIM:
             raise InvalidArgument(f"embedding must have {EMBEDDING_DIM} values; got {len(value)}.")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shlex
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -20,6 +20,7 @@ from engine_server.decoders.base import QUALITIES, Asset, DecodeContext, DecodeR
 from engine_server.errors import InvalidArgument, name_list, quote
 from engine_server.inputs import check_prompt, check_seed
 from engine_server.latent import FIELDS, Latent
+from engine_server.readers import merge_options, read_inputs
 from engine_server.store import PackStore, StagedFile, canonical_json
 
 SCHEMA = "motif.pack/1"
@@ -38,6 +39,8 @@ class JobSpec:
     decoders: Sequence[str] = ()
     quality: str = "draft"
     options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    # Files given with the prompt, by reader name (engine_server/readers): e.g. {"edit": {...}}.
+    inputs: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -75,7 +78,8 @@ def prepare(spec: JobSpec, encoder: LatentSource | None) -> PreparedJob:
     seed = check_seed(spec.seed)
     if spec.quality not in QUALITIES:
         raise InvalidArgument(f"quality must be one of {', '.join(QUALITIES)}; got {quote(spec.quality)}.")
-    if (spec.prompt is None) == (spec.latent is None):
+    if (spec.prompt is not None and spec.latent is not None) or (spec.prompt is None and spec.latent is None
+                                                                and not spec.inputs):
         raise InvalidArgument("Give either a prompt or a full latent, not both and not neither.")
     prompt = check_prompt(spec.prompt) if spec.prompt is not None else None
     unknown_pins = set(spec.pins) - set(FIELDS)
@@ -83,8 +87,6 @@ def prepare(spec: JobSpec, encoder: LatentSource | None) -> PreparedJob:
         raise InvalidArgument(
             f"Cannot pin unknown latent field(s): {name_list(unknown_pins)}. Known: {', '.join(FIELDS)}."
         )
-    decoders = registry.resolve(spec.decoders)
-    names = tuple(d.name for d in decoders)
     unknown_opts = set(spec.options) - set(registry.names())
     if unknown_opts:
         raise InvalidArgument(
@@ -94,6 +96,12 @@ def prepare(spec: JobSpec, encoder: LatentSource | None) -> PreparedJob:
     for name, opts in spec.options.items():
         if not isinstance(opts, Mapping):
             raise InvalidArgument(f"Options for decoder {quote(name)} must be a JSON object.")
+    readings = read_inputs(spec.inputs) if spec.inputs else []  # each input's file read once, here
+    based = next((b for r in readings if (b := r.base()) is not None), None)
+    if prompt is None and spec.latent is None and based is None:
+        raise InvalidArgument("Give either a prompt or a full latent, not both and not neither.")
+    decoders = registry.resolve(spec.decoders or tuple(d for r in readings for d in r.decoders))
+    names = tuple(d.name for d in decoders)
 
     versions: dict[str, str] = {}
     if prompt is not None:
@@ -102,21 +110,30 @@ def prepare(spec: JobSpec, encoder: LatentSource | None) -> PreparedJob:
         latent = encoder.encode(prompt, seed)
         versions.update(encoder.versions)
         source: dict[str, Any] = {"prompt": prompt}
-    else:
-        assert spec.latent is not None
+    elif spec.latent is not None:
         latent = Latent.from_dict({**spec.latent, "seed": seed})
         source = {"latent": latent.to_dict()}
+    else:  # an input that can stand alone (an edit) gives the start
+        assert based is not None
+        latent = based.with_fields({"seed": seed})
+        source = {}
+    for r in readings:  # before the pins, so the user's pins win
+        latent = r.fold(latent, frozenset(spec.pins), prompted=bool(source))
     sketch_record = _fold_sketch(spec.options)
     if sketch_record is not None:
         latent, source["sketch"] = sketch_record[0](latent), sketch_record[1]
     if spec.pins:  # after the sketch, so the user's pins win
         latent = latent.with_fields(spec.pins)
     latent = latent.with_fields({"seed": seed})
+    options: Mapping[str, Mapping[str, Any]] = spec.options
+    for r in readings:  # what an input implies, under what the request sets explicitly
+        options = merge_options(options, {k: v for k, v in r.options(latent).items() if k in names})
+        source[r.name] = r.record()
 
     requests = {}
     estimate = 0.0
     for d in decoders:
-        req = DecodeRequest(latent=latent, seed=seed, quality=spec.quality, options=dict(spec.options.get(d.name, {})))
+        req = DecodeRequest(latent=latent, seed=seed, quality=spec.quality, options=dict(options.get(d.name, {})))
         d.validate(req)
         requests[d.name] = req
         estimate += d.estimate_seconds(req)
@@ -127,7 +144,7 @@ def prepare(spec: JobSpec, encoder: LatentSource | None) -> PreparedJob:
         "pins": {k: final[k] for k in sorted(spec.pins)},
         "decoders": list(names),
         "quality": spec.quality,
-        "options": {k: dict(v) for k, v in sorted(spec.options.items()) if k in names},
+        "options": {k: dict(v) for k, v in sorted(options.items()) if k in names},
     }
     identity = {"schema": SCHEMA, "engine": __version__, "models": versions, "request": record, "seed": seed}
     pack_id = hashlib.sha256(canonical_json(identity).encode()).hexdigest()[:24]
@@ -149,6 +166,15 @@ def replay_command(job: PreparedJob) -> str:
     """A shell command that makes the same pack again."""
     parts = ["motif", "generate"]
     rec = job.request_record
+    if "edit" in rec:  # score to picture: the same edit file (by name; its sha256 is in request.edit)
+        edit = rec["edit"]
+        parts = ["motif", "score", edit["file"], "--seed", str(job.seed)]
+        if "prompt" in rec:
+            parts += ["--prompt", rec["prompt"]]
+        hits = edit["hits_requested"]
+        if hits != "all":
+            parts += ["--hits", hits if isinstance(hits, str) else ",".join(map(str, hits))]
+        return shlex.join(parts)
     if "prompt" in rec:
         parts.append(rec["prompt"])
     else:
@@ -166,28 +192,42 @@ def run_decoders(
     staging: Path,
     progress: Callable[[str, float, str], None],
     is_cancelled: Callable[[], bool],
+    only: Collection[str] | None = None,
+    upstream: Mapping[str, Sequence[Asset]] | None = None,
 ) -> list[StagedFile]:
-    """Run each decoder in order into `staging`. Progress is reported as a fraction of the job."""
+    """Run each decoder in order into `staging`. Progress is reported as a fraction of the job.
+
+    An executor that places each decoder on its own machine passes `only` (the decoders to run here)
+    and `upstream` (the assets, already in `staging`, of those they consume); progress stays a
+    fraction of the whole job, as if the others had run before."""
     decoders = [registry.get(n) for n in job.decoders]
-    weights = [max(d.estimate_seconds(_request(job, d.name)), 0.05) for d in decoders]
+    weights = list(decoder_weights(job).values())
     total = sum(weights)
     done = 0.0
-    upstream: dict[str, list[Asset]] = {}
+    consumed: dict[str, list[Asset]] = {name: list(assets) for name, assets in (upstream or {}).items()}
     staged: list[StagedFile] = []
     for d, w in zip(decoders, weights, strict=True):
+        if only is not None and d.name not in only:
+            done += w
+            continue
         base = done
 
         def report(fraction: float, message: str, _base: float = base, _w: float = w, _name: str = d.name) -> None:
             progress(_name, (_base + fraction * _w) / total, message)
 
-        ctx = DecodeContext(staging, report, is_cancelled, upstream)
+        ctx = DecodeContext(staging, report, is_cancelled, consumed)
         ctx.progress(0.0, f"{d.name}: starting")
         assets = d.decode(_request(job, d.name), ctx)
-        upstream[d.name] = assets
+        consumed[d.name] = assets
         staged += [StagedFile(a.role, a.path, a.media_type, d.name, dict(a.meta)) for a in assets]
         done += w
         ctx.progress(1.0, f"{d.name}: done ({len(assets)} files)")
     return staged
+
+
+def decoder_weights(job: PreparedJob) -> dict[str, float]:
+    """Each decoder's share of the job's progress (its estimated seconds), in run order."""
+    return {n: max(registry.get(n).estimate_seconds(_request(job, n)), 0.05) for n in job.decoders}
 
 
 def _request(job: PreparedJob, name: str) -> DecodeRequest:
@@ -226,12 +266,14 @@ def make_in_process(store: PackStore, job: PreparedJob,
         return commit(store, job, staging, files)
 
 
-def commit(store: PackStore, job: PreparedJob, staging: Path, files: Sequence[StagedFile]) -> dict[str, Any]:
-    """Label every file with its provenance, then publish the pack atomically."""
+def commit(store: PackStore, job: PreparedJob, staging: Path, files: Sequence[StagedFile],
+           extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Label every file with its provenance, then publish the pack atomically. `extra` adds manifest fields
+    that say how the pack was made (the executor) without touching its identity or its assets' bytes."""
     from engine_server.provenance.keys import SigningIdentity
     from engine_server.provenance.label import Recipe, label_files
 
     trained = frozenset(n for n in job.decoders if getattr(registry.get(n), "trained", False))
     recipe = Recipe(job.pack_id, job.seed, job.latent.to_dict(), dict(job.model_versions), trained)
     labelled = label_files(store, staging, files, recipe, SigningIdentity.load())
-    return store.commit(job.pack_id, staging, labelled, build_manifest(job))
+    return store.commit(job.pack_id, staging, labelled, {**build_manifest(job), **(extra or {})})

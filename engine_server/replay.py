@@ -38,8 +38,19 @@ def spec_from_manifest(manifest: dict[str, Any]) -> pipeline.JobSpec:
     )
 
 
+def _models(manifest: dict[str, Any]) -> dict[str, Any]:
+    value = manifest.get("models")
+    return value if isinstance(value, dict) else {}
+
+
 def replay(store: PackStore, manifest: dict[str, Any], encoder: pipeline.LatentSource | None) -> list[ReplayRow]:
-    """Regenerate in a private staging folder (the store is not touched) and compare contents."""
+    """Regenerate in a private staging folder (the store is not touched) and compare contents.
+
+    A pack whose models name no subject map was encoded before latent v2: it replays with v1 latents."""
+    if encoder is not None and "subject_map" not in _models(manifest) and hasattr(encoder, "encode_v1"):
+        from engine_server.encoder import LegacyEncoder
+
+        encoder = LegacyEncoder(encoder)  # type: ignore[arg-type]
     job = pipeline.prepare(spec_from_manifest(manifest), encoder)
     rows: list[ReplayRow] = []
     if job.pack_id != manifest["pack_id"]:

@@ -36,6 +36,7 @@ from engine_server.errors import (
     error_from_code,
     name_list,
 )
+from engine_server.executors import Executor, make_executor
 from engine_server.feed import PackFeed, pack_summary
 from engine_server.inputs import MAX_PROMPT_CHARS
 from engine_server.jobs import Job, JobManager
@@ -313,7 +314,16 @@ def _job_spec(request: pb.GenerateRequest) -> JobSpec:
         decoders=tuple(request.decoders),
         quality=request.quality or "draft",
         options=options,
+        inputs=_inputs(request),
     )
+
+
+def _inputs(request: pb.GenerateRequest) -> dict[str, Any]:
+    """Files given with the request, for engine_server/readers (score to picture's edit)."""
+    if not request.HasField("edit"):
+        return {}
+    e = request.edit
+    return {"edit": {"file_name": e.file_name, "data": bytes(e.data), "hits": e.hits or "all"}}
 
 
 def _manifest_pb(manifest: dict[str, Any], text: str | None = None) -> pb.PackManifest:
@@ -380,10 +390,16 @@ class Engine:
         tls: bool = False,
         tls_names: Sequence[str] = (),
         insecure: bool = False,
+        executor: str | Executor = "local",
+        ray_address: str = "auto",
     ) -> None:
         from engine_server import config
 
         check_bind(address, token or token_file, tls=tls, insecure=insecure)
+        # What runs the decoders (engine_server/executors): started first, so `motif serve --executor ray`
+        # with no cluster fails at once with a sentence, before the encoder loads.
+        runner = make_executor(executor, ray_address=ray_address) if isinstance(executor, str) else executor
+        runner.start()
         tokens = TokenSet([token] if token else [], token_file)  # auth.py: re-reads the file when it changes
         self.store = PackStore(store_root or config.store_dir())
         self.store.clean_stale()
@@ -392,7 +408,7 @@ class Engine:
 
             encoder = get_encoder()
         self.feed = PackFeed(self.store)
-        self.jobs = JobManager(self.store, workers=workers, on_commit=self.feed.poke)
+        self.jobs = JobManager(self.store, workers=workers, on_commit=self.feed.poke, executor=runner)
         interceptors: list[Any] = [TokenInterceptor(tokens)] if tokens else []
         self.server = grpc.server(
             futures.ThreadPoolExecutor(max_workers=32, thread_name_prefix="motif-rpc"),

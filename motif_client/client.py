@@ -29,6 +29,7 @@ from .motif_pb import engine_pb2_grpc as pb_grpc
 from .rules import seed_problem
 
 _MAX_MESSAGE = 16 * 1024 * 1024
+MAX_EDIT_BYTES = 15 * 1024 * 1024  # an edit sent with `score` (one message, under _MAX_MESSAGE)
 
 
 @dataclass(frozen=True)
@@ -163,6 +164,36 @@ class MotifClient:
         if latent is not None:
             req.latent.CopyFrom(latent_to_proto(latent))
         elif prompt is not None:  # neither: the engine says to give one (an empty prompt is refused, never defaulted)
+            req.prompt = prompt
+        yield from self._events(self._stub.Generate(req, timeout=timeout_s, metadata=self._metadata))
+
+    def score(
+        self,
+        file_name: str,
+        data: bytes,
+        *,
+        prompt: str | None = None,
+        seed: int = 0,
+        hits: str = "all",
+        pins: Mapping[str, Any] | None = None,
+        decoders: Sequence[str] = (),
+        options: Mapping[str, Mapping[str, Any]] | None = None,
+        timeout_s: float | None = None,
+        client: str | None = None,
+        cancel_on_disconnect: bool = False,
+    ) -> Iterator[Event]:
+        """Score to picture: a cue for an edit (a video, .otio, .edl or .fcpxml file's bytes), its hits on the
+        cuts (`hits`: all, major, none or "F1,F2,..."); the prompt is optional. Events as for `generate`."""
+        if len(data) > MAX_EDIT_BYTES:
+            raise EngineError("INVALID_ARGUMENT", f"The edit {file_name!r} is {len(data) / 2**20:.0f} MiB; an engine "
+                              f"takes at most {MAX_EDIT_BYTES >> 20} MiB over the wire. Send the timeline (OTIO, "
+                              "EDL, FCPXML) or a proxy, or run `motif score` on the engine's machine.")
+        req = pb.GenerateRequest(
+            seed=_seed(seed), pins=pins_to_proto(pins or {}), decoders=list(decoders),
+            options_json=json.dumps(options or {}), client=self.client_name if client is None else client,
+            cancel_on_disconnect=cancel_on_disconnect, edit=pb.EditInput(file_name=file_name, data=data, hits=hits),
+        )
+        if prompt is not None:
             req.prompt = prompt
         yield from self._events(self._stub.Generate(req, timeout=timeout_s, metadata=self._metadata))
 

@@ -10,7 +10,7 @@ from .motif_pb import engine_pb2 as pb
 _SCALARS = (
     "brightness", "contrast", "saturation", "warmth", "time_of_day", "weather", "weather_intensity", "valence",
     "arousal", "tension", "tempo_bpm", "meter", "key", "mode", "ensemble", "roughness", "metalness", "wear",
-    "geometry_style", "density", "camera_motion", "seed",
+    "geometry_style", "density", "camera_motion", "seed", "environment",
 )
 
 
@@ -29,6 +29,12 @@ def latent_to_proto(latent: Mapping[str, Any]) -> pb.Latent:
                 msg.instruments[str(k)] = float(w)
         elif name == "embedding":
             msg.embedding.extend(float(v) for v in value)
+        elif name == "subjects":  # names (a pin) or {name, words} records (pack.json)
+            for sub in value:
+                if isinstance(sub, str):
+                    msg.subjects.add(name=sub)
+                else:
+                    msg.subjects.add(name=str(sub["name"]), words=str(sub.get("words", "")))
         elif name in _SCALARS:
             try:
                 setattr(msg, name, value)
@@ -45,6 +51,7 @@ def latent_from_proto(msg: pb.Latent, fields: Any = None) -> dict[str, Any]:
         "palette": [{"color": s.color, "weight": s.weight} for s in msg.palette],
         "instruments": dict(msg.instruments),
         "embedding": list(msg.embedding),
+        "subjects": [{"name": s.name, "words": s.words} for s in msg.subjects],
     }
     for name in _SCALARS:
         out[name] = getattr(msg, name)

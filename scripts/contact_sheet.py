@@ -5,7 +5,8 @@
 
 `--kind kit`: one row per prompt, one tile per kit piece (GLB imported with bpy.ops.import_scene.gltf,
 Cycles on the CPU, a neutral ground, light from the latent's time of day). Other decoders can add their
-own kinds (e.g. `image`, `video`) to KINDS. Latents come from the encoder; `--style` builds a hand-made
+own kinds to KINDS; `--kind image` is a sheet of concept images (drafts), labelled with the subjects and
+environment each prompt picked. Latents come from the encoder; `--style` builds a hand-made
 latent per geometry style instead (tests.latent_factory), for use before the encoder is available.
 """
 
@@ -207,7 +208,30 @@ def _wrap(text: str, width: int) -> list[str]:
     return lines + ([cur] if cur else [])
 
 
-KINDS: dict[str, Callable[[argparse.Namespace], list[list[Image.Image]]]] = {"kit": kit_rows}
+def image_rows(args: argparse.Namespace) -> list[list[Image.Image]]:
+    """`--kind image`: the concept image (draft) of each prompt, four to a row, labelled with what the
+    prompt picked (subjects, hero first, and the environment) so an art director can judge fidelity."""
+    from engine_server.decoders.image import ImageDecoder
+
+    jobs: list[tuple[str | None, str | None]] = [(p, None) for p in args.prompt] + [(None, s) for s in args.style]
+    tiles = []
+    for prompt, style in jobs:
+        title, latent = latent_for(prompt, style, args.seed)
+        with tempfile.TemporaryDirectory() as tmp:
+            out = Path(tmp)
+            ctx = DecodeContext(out, lambda f, m: None, lambda: False)
+            t0 = time.perf_counter()
+            assets = ImageDecoder().decode(DecodeRequest(latent, args.seed, quality="draft", options={
+                "width": args.image_width, "height": args.image_width * 9 // 16}), ctx)
+            print(f"{title}: image in {time.perf_counter() - t0:.1f} s", flush=True)
+            img = Image.open(out / assets[0].path).convert("RGB")
+        subjects = ", ".join(n for n, _ in latent.subjects) or "(style kit)"
+        _label(img, f"{title[:44]} | {subjects} | {latent.environment}")
+        tiles.append(img)
+    return [tiles[i:i + args.columns] for i in range(0, len(tiles), args.columns)]
+
+
+KINDS: dict[str, Callable[[argparse.Namespace], list[list[Image.Image]]]] = {"kit": kit_rows, "image": image_rows}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -220,6 +244,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--texture-size", type=int, default=1024)
     ap.add_argument("--size", type=int, default=256, help="tile size in pixels")
     ap.add_argument("--samples", type=int, default=16)
+    ap.add_argument("--image-width", type=int, default=480, help="concept image width (--kind image)")
+    ap.add_argument("--columns", type=int, default=4, help="images per row (--kind image)")
     ap.add_argument("--out", type=Path, default=REPO / "out" / "contact_kit.png")
     args = ap.parse_args(argv)
     if not args.prompt and not args.style:
@@ -227,10 +253,11 @@ def main(argv: list[str] | None = None) -> None:
     t0 = time.perf_counter()
     rows = KINDS[args.kind](args)
     cols = max(len(r) for r in rows)
-    sheet = Image.new("RGB", (cols * args.size, len(rows) * args.size), (16, 16, 16))
+    tw = round(args.size * rows[0][0].width / rows[0][0].height)  # square kit tiles, 16:9 concept images
+    sheet = Image.new("RGB", (cols * tw, len(rows) * args.size), (16, 16, 16))
     for y, row in enumerate(rows):
         for x, tile in enumerate(row):
-            sheet.paste(tile.resize((args.size, args.size)), (x * args.size, y * args.size))
+            sheet.paste(tile.resize((tw, args.size)), (x * tw, y * args.size))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     sheet.save(args.out)
     print(f"wrote {args.out} ({sheet.width}x{sheet.height}) in {time.perf_counter() - t0:.1f} s")

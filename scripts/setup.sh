@@ -65,6 +65,11 @@ export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
 .venv/bin/python scripts/export_encoder.py
 .venv/bin/python scripts/build_latent_model.py
 
+# ---------------------------------------------------------------- host plugin wheels (build-time cache)
+# The Unreal plugin bundles grpcio/protobuf wheels for UE's Python; fetched once here so the tests
+# and `make unreal-plugin` for this platform build without reaching a registry.
+.venv/bin/python scripts/build_unreal_plugin.py --fetch-only --platforms Linux
+
 # ---------------------------------------------------------------- provenance key (once per install)
 .venv/bin/python -m engine_server.provenance.keys >/dev/null
 say "ready"

@@ -5,11 +5,15 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+# Ray (tests/test_ray.py): no usage reports, and every Ray process on loopback (read when ray is imported).
+os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
 
 
 @pytest.fixture()
@@ -18,11 +22,16 @@ def store_root(tmp_path: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
-    """A real `motif serve` engine (gRPC on 127.0.0.1, one worker process) with its own store."""
+def engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """A real `motif serve` engine (gRPC on 127.0.0.1) with its own store.
+
+    Decoders run in the engine's own process (the in-process executor: no worker to spawn, imports shared
+    across modules), unless the module sets ENGINE_EXECUTOR = "local" because it kills or crashes the
+    worker process."""
     from engine_server.server import Engine
 
-    eng = Engine("127.0.0.1:0", store_root=tmp_path_factory.mktemp("engine-store")).start()
+    executor = getattr(request.module, "ENGINE_EXECUTOR", "inprocess")
+    eng = Engine("127.0.0.1:0", store_root=tmp_path_factory.mktemp("engine-store"), executor=executor).start()
     yield eng
     eng.stop()
 
@@ -43,3 +52,24 @@ def signing_key(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = keys.create(tmp_path_factory.mktemp("c2pa-keys"))
     os.environ["MOTIF_KEYS_DIR"] = str(folder)
     return folder
+
+
+RAY_NODE_ARGS = {"num_cpus": 2, "object_store_memory": 200 << 20, "node_ip_address": "127.0.0.1"}
+
+
+@pytest.fixture(scope="session")
+def ray_cluster() -> Iterator[Any]:
+    """A real Ray cluster on loopback, shared by the session: a head that runs no tasks (the front-end's
+    node, as on KubeRay) and two worker nodes, one of them with Blender (the `blender` resource).
+    Nodes are declared dead after ~1 s without a heartbeat, so a removed node's tasks re-run quickly."""
+    from ray.cluster_utils import Cluster
+
+    cluster = Cluster(initialize_head=True, head_node_args={
+        **RAY_NODE_ARGS, "num_cpus": 0, "include_dashboard": False,
+        "_system_config": {"health_check_initial_delay_ms": 0, "health_check_period_ms": 300,
+                           "health_check_failure_threshold": 3}})
+    cluster.add_node(**RAY_NODE_ARGS)
+    cluster.add_node(**RAY_NODE_ARGS, resources={"blender": 1})
+    cluster.wait_for_nodes()
+    yield cluster
+    cluster.shutdown()

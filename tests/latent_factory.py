@@ -39,6 +39,8 @@ NEUTRAL: dict[str, Any] = {
     "camera_motion": "dolly",
     "embedding": [1.0 / math.sqrt(EMBEDDING_DIM)] * EMBEDDING_DIM,
     "seed": 0,
+    "subjects": [],  # latent v2: what the prompt names (none: the style's kit)
+    "environment": "open",
 }
 
 

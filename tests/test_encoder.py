@@ -196,11 +196,12 @@ PROMPTS = [
 def test_ranges_and_palette(enc: Encoder, prompt: str) -> None:
     latent = enc.encode(prompt, 42)
     d = latent.to_dict()
-    for name, spec in FIELDS.items():
+    for name, spec in FIELDS.items():  # every field, also the v2 ones to_dict leaves out at their defaults
+        value = getattr(latent, name)
         if spec.kind == "float":
-            assert spec.lo <= d[name] <= spec.hi, name
+            assert spec.lo <= value <= spec.hi, name
         elif spec.kind == "choice":
-            assert d[name] in spec.choices, name
+            assert value in spec.choices, name
     assert PALETTE_MIN <= len(latent.palette) <= PALETTE_MAX
     assert all(re.fullmatch(r"#[0-9a-f]{6}", s.color) for s in latent.palette)
     assert len({s.color for s in latent.palette}) == len(latent.palette)
@@ -256,8 +257,12 @@ def test_embed_matches_sentence_transformers(enc: Encoder) -> None:
 
 
 def test_versions(enc: Encoder) -> None:
-    assert enc.versions == {"embedder": "all-MiniLM-L6-v2/onnx-fp32", "latent_map": "latent_map-v1"}
-    assert enc.version == "all-MiniLM-L6-v2/onnx-fp32+latent_map-v1"
+    from engine_server.encoder import SUBJECT_MAP_VERSION
+
+    assert SUBJECT_MAP_VERSION.startswith("subject_map-v1.")
+    assert enc.versions == {"embedder": "all-MiniLM-L6-v2/onnx-fp32", "latent_map": "latent_map-v1",
+                            "subject_map": SUBJECT_MAP_VERSION}
+    assert enc.version == f"all-MiniLM-L6-v2/onnx-fp32+latent_map-v1+{SUBJECT_MAP_VERSION}"
 
 
 @pytest.mark.parametrize("prompt", ["", "   ", "\n\t "])

@@ -200,3 +200,16 @@ def test_old_ended_jobs_are_forgotten_beyond_the_limit(engine: Any, monkeypatch:
         assert [j["job_id"] for j in c.list_jobs()] == [j["job_id"] for j in newest]
     kept = {p.name for p in engine.store.jobs.iterdir()}
     assert kept == {j["job_id"] for j in newest}
+
+
+def test_a_job_record_keeps_uploaded_input_files_for_resume() -> None:
+    """An interrupted score job is made again from job.json: the edit's bytes must survive the round trip."""
+    import json
+
+    from engine_server.jobs import spec_from_record, spec_record
+    from engine_server.pipeline import JobSpec
+
+    spec = JobSpec(prompt=None, seed=4, decoders=("music", "score"),
+                   inputs={"edit": {"file_name": "reel.mp4", "data": bytes(range(256)) * 3, "hits": "major"}})
+    back = spec_from_record(json.loads(json.dumps(spec_record(spec))))
+    assert back.inputs == spec.inputs and back.prompt is None and tuple(back.decoders) == ("music", "score")

@@ -29,6 +29,8 @@ def _context(decoder: str, option: str, value: Any) -> dict[str, Any]:
     """What an option needs beside it (music: duration_s belongs to cues, and a cue needs a duration_s)."""
     if decoder == "music" and option == "duration_s":
         return {"shape": "cue"}
+    if decoder == "score":  # score.otio needs the edit's rate and length (the edit reader sets them)
+        return {k: v for k, v in {"rate": [24, 1], "frames": 240}.items() if k != option}
     if decoder == "music" and option == "shape" and value == "cue":
         return {"duration_s": 8.0}
     return {}

@@ -14,6 +14,7 @@ import pytest
 from motif_client import EngineError, MotifClient
 from tests.latent_factory import NEUTRAL
 
+ENGINE_EXECUTOR = "local"  # a test kills the worker process: it must not be this one (conftest.engine)
 DUSK = {**NEUTRAL, "time_of_day": "dusk", "weather": "rain", "weather_intensity": 0.5, "geometry_style": "industrial"}
 
 
@@ -71,7 +72,7 @@ def test_renderer_crash_fails_the_job_and_the_engine_keeps_serving(client: Motif
                              options={"image": {"width": 1280, "height": 720}})
     next(stream)
     _until(stream, lambda e: e.kind == "progress" and "rendered band 1/" in e.message)
-    worker = engine.jobs._slots[0].process
+    worker = engine.jobs.executor.slots[0].process
     os.kill(worker.pid, signal.SIGSEGV)  # what a renderer segfault looks like from outside
     with pytest.raises(EngineError) as err:
         list(stream)

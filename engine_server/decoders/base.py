@@ -91,12 +91,30 @@ class DecodeContext:
         return target
 
 
+@dataclass(frozen=True)
+class Needs:
+    """What one run of a decoder asks of the machine it runs on. Only an executor that places work on a
+    cluster reads it (engine_server/executors/ray_cluster.py: Ray resources): `blender` sends the decoder
+    only to machines that have bpy, `gpus` is for decoders that need one (none today)."""
+
+    cpus: float = 1.0
+    gpus: float = 0.0
+    blender: bool = False
+
+
+def needs_of(decoder: object) -> Needs:
+    """A decoder's `needs`, or one CPU and nothing else when it declares none."""
+    needs = getattr(decoder, "needs", None)
+    return needs if isinstance(needs, Needs) else Needs()
+
+
 @runtime_checkable
 class Decoder(Protocol):
     """A decoder plug-in. Implementations are plain classes registered in `registry.py`.
 
     A decoder may also define `warm_up(self) -> None`, which an idle worker runs once at start
-    (`registry.warm_up`) to pay one-off start-up costs before the first job arrives.
+    (`registry.warm_up`) to pay one-off start-up costs before the first job arrives, and `needs`
+    (a `Needs`: CPUs, GPUs, Blender) for executors that place decoders on a cluster.
     """
 
     name: str

@@ -16,6 +16,7 @@ _ENTRIES: dict[str, str] = {
     "music": "engine_server.decoders.music:MusicDecoder",
     "image": "engine_server.decoders.image:ImageDecoder",
     "video": "engine_server.decoders.video:VideoDecoder",
+    "score": "engine_server.decoders.score:ScoreDecoder",  # score to picture: score.otio (after music)
 }
 # Decoders a plain Generate runs when the request names none.
 DEFAULT_DECODERS: tuple[str, ...] = ("mesh", "music", "image", "video")

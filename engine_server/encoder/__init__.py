@@ -16,11 +16,13 @@ import numpy as np
 from engine_server import config
 from engine_server.encoder.embedder import EMBEDDER_VERSION, Embedder
 from engine_server.encoder.mapper import LATENT_MAP_VERSION, LatentMapper
+from engine_server.encoder.subjects import SUBJECT_MAP_VERSION, Match, SubjectMatcher
 from engine_server.errors import InvalidArgument
 from engine_server.inputs import MAX_PROMPT_CHARS, check_prompt, check_seed
 from engine_server.latent import Latent
 
-__all__ = ["EMBEDDER_VERSION", "LATENT_MAP_VERSION", "MAX_PROMPT_CHARS", "Encoder", "get_encoder"]
+__all__ = ["EMBEDDER_VERSION", "LATENT_MAP_VERSION", "MAX_PROMPT_CHARS", "SUBJECT_MAP_VERSION", "Encoder",
+           "LegacyEncoder", "get_encoder"]
 
 class Encoder:
     """Loads both models once (FailedPrecondition if `make setup` has not made them)."""
@@ -29,15 +31,17 @@ class Encoder:
         root = models_dir if models_dir is not None else config.models_dir()
         self._embedder = Embedder(root / "minilm", threads=threads)
         self._mapper = LatentMapper(root)
+        self._subjects = SubjectMatcher(self._embedder, root, self._embedder.version)
 
     @property
     def versions(self) -> Mapping[str, str]:
         """Model names and versions, recorded in every pack."""
-        return {"embedder": self._embedder.version, "latent_map": self._mapper.version}
+        return {"embedder": self._embedder.version, "latent_map": self._mapper.version,
+                "subject_map": self._subjects.version}
 
     @property
     def version(self) -> str:
-        return f"{self._embedder.version}+{self._mapper.version}"
+        return f"{self._embedder.version}+{self._mapper.version}+{self._subjects.version}"
 
     @property
     def mapper(self) -> LatentMapper:
@@ -54,7 +58,33 @@ class Encoder:
         text = check_prompt(prompt)
         check_seed(seed)
         embedding = self._embedder.embed([text])[0]
-        return self._mapper.to_latent(embedding, seed)
+        latent = self._mapper.to_latent(embedding, seed)
+        found = self.subjects(text)
+        return latent.with_fields({"subjects": found.subjects, "environment": found.environment})
+
+    def subjects(self, prompt: str) -> Match:
+        """What the prompt names (subject recipes, hero first) and where (the environment)."""
+        return self._subjects.match(check_prompt(prompt))
+
+    def encode_v1(self, prompt: str, seed: int) -> Latent:
+        """The latent as engines before subjects and environments made it (replay of their packs)."""
+        text = check_prompt(prompt)
+        check_seed(seed)
+        return self._mapper.to_latent(self._embedder.embed([text])[0], seed)
+
+
+class LegacyEncoder:
+    """An encoder as packs made before latent v2 recorded it: no subject map, v1 latents."""
+
+    def __init__(self, encoder: Encoder) -> None:
+        self._encoder = encoder
+
+    @property
+    def versions(self) -> Mapping[str, str]:
+        return {k: v for k, v in self._encoder.versions.items() if k != "subject_map"}
+
+    def encode(self, prompt: str, seed: int) -> Latent:
+        return self._encoder.encode_v1(prompt, seed)
 
 
 _lock = threading.Lock()

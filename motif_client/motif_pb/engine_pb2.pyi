@@ -16,7 +16,7 @@ class Swatch(_message.Message):
     def __init__(self, color: _Optional[str] = ..., weight: _Optional[float] = ...) -> None: ...
 
 class Latent(_message.Message):
-    __slots__ = ("palette", "brightness", "contrast", "saturation", "warmth", "time_of_day", "weather", "weather_intensity", "valence", "arousal", "tension", "tempo_bpm", "meter", "key", "mode", "ensemble", "instruments", "roughness", "metalness", "wear", "geometry_style", "density", "camera_motion", "embedding", "seed")
+    __slots__ = ("palette", "brightness", "contrast", "saturation", "warmth", "time_of_day", "weather", "weather_intensity", "valence", "arousal", "tension", "tempo_bpm", "meter", "key", "mode", "ensemble", "instruments", "roughness", "metalness", "wear", "geometry_style", "density", "camera_motion", "embedding", "seed", "subjects", "environment")
     class InstrumentsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -49,6 +49,8 @@ class Latent(_message.Message):
     CAMERA_MOTION_FIELD_NUMBER: _ClassVar[int]
     EMBEDDING_FIELD_NUMBER: _ClassVar[int]
     SEED_FIELD_NUMBER: _ClassVar[int]
+    SUBJECTS_FIELD_NUMBER: _ClassVar[int]
+    ENVIRONMENT_FIELD_NUMBER: _ClassVar[int]
     palette: _containers.RepeatedCompositeFieldContainer[Swatch]
     brightness: float
     contrast: float
@@ -74,7 +76,17 @@ class Latent(_message.Message):
     camera_motion: str
     embedding: _containers.RepeatedScalarFieldContainer[float]
     seed: int
-    def __init__(self, palette: _Optional[_Iterable[_Union[Swatch, _Mapping]]] = ..., brightness: _Optional[float] = ..., contrast: _Optional[float] = ..., saturation: _Optional[float] = ..., warmth: _Optional[float] = ..., time_of_day: _Optional[str] = ..., weather: _Optional[str] = ..., weather_intensity: _Optional[float] = ..., valence: _Optional[float] = ..., arousal: _Optional[float] = ..., tension: _Optional[float] = ..., tempo_bpm: _Optional[float] = ..., meter: _Optional[str] = ..., key: _Optional[str] = ..., mode: _Optional[str] = ..., ensemble: _Optional[str] = ..., instruments: _Optional[_Mapping[str, float]] = ..., roughness: _Optional[float] = ..., metalness: _Optional[float] = ..., wear: _Optional[float] = ..., geometry_style: _Optional[str] = ..., density: _Optional[float] = ..., camera_motion: _Optional[str] = ..., embedding: _Optional[_Iterable[float]] = ..., seed: _Optional[int] = ...) -> None: ...
+    subjects: _containers.RepeatedCompositeFieldContainer[Subject]
+    environment: str
+    def __init__(self, palette: _Optional[_Iterable[_Union[Swatch, _Mapping]]] = ..., brightness: _Optional[float] = ..., contrast: _Optional[float] = ..., saturation: _Optional[float] = ..., warmth: _Optional[float] = ..., time_of_day: _Optional[str] = ..., weather: _Optional[str] = ..., weather_intensity: _Optional[float] = ..., valence: _Optional[float] = ..., arousal: _Optional[float] = ..., tension: _Optional[float] = ..., tempo_bpm: _Optional[float] = ..., meter: _Optional[str] = ..., key: _Optional[str] = ..., mode: _Optional[str] = ..., ensemble: _Optional[str] = ..., instruments: _Optional[_Mapping[str, float]] = ..., roughness: _Optional[float] = ..., metalness: _Optional[float] = ..., wear: _Optional[float] = ..., geometry_style: _Optional[str] = ..., density: _Optional[float] = ..., camera_motion: _Optional[str] = ..., embedding: _Optional[_Iterable[float]] = ..., seed: _Optional[int] = ..., subjects: _Optional[_Iterable[_Union[Subject, _Mapping]]] = ..., environment: _Optional[str] = ...) -> None: ...
+
+class Subject(_message.Message):
+    __slots__ = ("name", "words")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    WORDS_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    words: str
+    def __init__(self, name: _Optional[str] = ..., words: _Optional[str] = ...) -> None: ...
 
 class LatentPins(_message.Message):
     __slots__ = ("fields", "values")
@@ -196,7 +208,7 @@ class EncodeResponse(_message.Message):
     def __init__(self, latent: _Optional[_Union[Latent, _Mapping]] = ..., latent_json: _Optional[str] = ...) -> None: ...
 
 class GenerateRequest(_message.Message):
-    __slots__ = ("prompt", "latent", "seed", "pins", "decoders", "quality", "options_json", "client", "cancel_on_disconnect")
+    __slots__ = ("prompt", "latent", "seed", "pins", "decoders", "quality", "options_json", "client", "cancel_on_disconnect", "edit")
     PROMPT_FIELD_NUMBER: _ClassVar[int]
     LATENT_FIELD_NUMBER: _ClassVar[int]
     SEED_FIELD_NUMBER: _ClassVar[int]
@@ -206,6 +218,7 @@ class GenerateRequest(_message.Message):
     OPTIONS_JSON_FIELD_NUMBER: _ClassVar[int]
     CLIENT_FIELD_NUMBER: _ClassVar[int]
     CANCEL_ON_DISCONNECT_FIELD_NUMBER: _ClassVar[int]
+    EDIT_FIELD_NUMBER: _ClassVar[int]
     prompt: str
     latent: Latent
     seed: int
@@ -215,7 +228,18 @@ class GenerateRequest(_message.Message):
     options_json: str
     client: str
     cancel_on_disconnect: bool
-    def __init__(self, prompt: _Optional[str] = ..., latent: _Optional[_Union[Latent, _Mapping]] = ..., seed: _Optional[int] = ..., pins: _Optional[_Union[LatentPins, _Mapping]] = ..., decoders: _Optional[_Iterable[str]] = ..., quality: _Optional[str] = ..., options_json: _Optional[str] = ..., client: _Optional[str] = ..., cancel_on_disconnect: _Optional[bool] = ...) -> None: ...
+    edit: EditInput
+    def __init__(self, prompt: _Optional[str] = ..., latent: _Optional[_Union[Latent, _Mapping]] = ..., seed: _Optional[int] = ..., pins: _Optional[_Union[LatentPins, _Mapping]] = ..., decoders: _Optional[_Iterable[str]] = ..., quality: _Optional[str] = ..., options_json: _Optional[str] = ..., client: _Optional[str] = ..., cancel_on_disconnect: _Optional[bool] = ..., edit: _Optional[_Union[EditInput, _Mapping]] = ...) -> None: ...
+
+class EditInput(_message.Message):
+    __slots__ = ("file_name", "data", "hits")
+    FILE_NAME_FIELD_NUMBER: _ClassVar[int]
+    DATA_FIELD_NUMBER: _ClassVar[int]
+    HITS_FIELD_NUMBER: _ClassVar[int]
+    file_name: str
+    data: bytes
+    hits: str
+    def __init__(self, file_name: _Optional[str] = ..., data: _Optional[bytes] = ..., hits: _Optional[str] = ...) -> None: ...
 
 class Queued(_message.Message):
     __slots__ = ("position", "estimated_seconds")

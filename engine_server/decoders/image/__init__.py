@@ -19,6 +19,7 @@ from engine_server.decoders.base import (
     Asset,
     DecodeContext,
     DecodeRequest,
+    Needs,
     OutputSpec,
     option,
     option_names,
@@ -96,6 +97,7 @@ class ImageDecoder:
     placeholder = False
     diagnostic = False
     option_spec = ImageOptionSpec
+    needs = Needs(cpus=2.0, blender=True)  # Cycles: only on machines with bpy (a cluster's `blender` nodes)
 
     def warm_up(self) -> None:
         """Load bpy and start Cycles once in an idle worker (see stage.warm_up_renderer)."""

@@ -1,7 +1,9 @@
 """The `mesh` decoder: a kit of modular, game-ready GLB assets that belong to one place.
 
-The latent picks the shape vocabulary (geometry_style), detail (density), age (wear), finish
-(roughness, metalness), weather and palette; the seed varies every proportion and the order of the
+The latent's subjects (the prompt's nouns) pick the pieces, the environment adds its own and
+weathers the materials; the shape vocabulary (geometry_style) fills the rest of the kit; detail
+(density), age (wear), finish (roughness, metalness), weather and palette shape every piece; the
+seed varies every proportion and the order of the
 optional pieces. Pipeline per kit: plan pieces -> build each piece's LODs (recipes -> parts ->
 assembly) -> synthesise each material's textures once (threads; numpy and PNG encoding release the
 GIL) -> write one GLB per piece (pygltflib) -> kit.json. See docs/MESH.md.
@@ -75,6 +77,11 @@ def asset_meta(item: KitItem, lods: list[LodMesh], style_name: str, grid: float,
         "up": "+Y",
         "origin": "bottom centre",
     }
+    if item.source:  # v2 kits say which recipe each piece is and what picked it
+        meta["recipe"] = item.recipe.archetype
+        meta["picked_by"] = item.picked_by()
+        if item.hero:
+            meta["hero"] = True
     if item.recipe.modular:
         meta["grid_cells"] = [max(1, round(float(size[0]) / grid)), max(1, round(float(size[2]) / grid))]
     return meta
@@ -85,7 +92,7 @@ class MeshDecoder:
     summary = "3D kit: 5+ modular game-ready GLB assets (PBR metallic-roughness, LODs) sharing one palette"
     reads = frozenset({
         "palette", "geometry_style", "density", "wear", "roughness", "metalness", "weather",
-        "weather_intensity", "time_of_day",
+        "weather_intensity", "time_of_day", "subjects", "environment",
     })
     writes = (
         OutputSpec("mesh", GLB_TYPE, "one binary glTF per kit piece: LOD0-2 (MSFT_lod), embedded PNG textures"),

@@ -31,6 +31,12 @@ KIND_DEFAULTS: dict[str, tuple[float, float, float, bool]] = {
     "rock": (0.8, 0.0, 2.0, False),
 }
 
+# environment -> minimum (wet, snow, dust); "open" leaves the weather's own
+ENVIRONMENT_FINISH: dict[str, tuple[float, float, float]] = {
+    "open": (0.0, 0.0, 0.0), "underwater": (0.6, 0.0, 0.0), "snow": (0.0, 0.75, 0.0), "desert": (0.0, 0.0, 0.6),
+    "forest": (0.15, 0.0, 0.0), "interior": (0.0, 0.0, 0.0), "space": (0.0, 0.0, 0.0),
+}
+
 EMISSIVE_STRENGTH = {"dawn": 2.0, "morning": 1.0, "noon": 1.0, "afternoon": 1.0, "dusk": 4.0, "night": 6.0}
 
 
@@ -75,6 +81,10 @@ def kit_materials(latent: Latent, style: Style) -> dict[str, MaterialSpec]:
         wet = 0.3 * latent.weather_intensity
     dust = latent.weather_intensity if latent.weather == "dust" else 0.0
     snow = latent.weather_intensity if latent.weather == "snow" else 0.0
+    # the environment weathers every surface: wet under water, frosted in snow, sand-dusted in the desert
+    wet = max(wet, ENVIRONMENT_FINISH[latent.environment][0])
+    snow = max(snow, ENVIRONMENT_FINISH[latent.environment][1])
+    dust = max(dust, ENVIRONMENT_FINISH[latent.environment][2])
     alt_of = {"structure": "trim", "trim": "structure", "cloth": "cloth2", "cloth2": "cloth", "stone": "trim",
               "wood": "trim", "accent": "structure", "ground": "foliage", "foliage": "ground", "bark": "wood",
               "metal": "structure", "glow": "cloth", "rock": "stone"}

@@ -22,10 +22,11 @@ from engine_server.decoders.music.instrumentation import STYLES
 from engine_server.decoders.music.midi import midi_bytes, part_events
 from engine_server.decoders.music.mix import SAMPLE_RATE, fold_tail, master
 from engine_server.decoders.music.options import MusicOptions, MusicOptionSpec, melody_beats, parse_options
-from engine_server.decoders.music.plan import make_plan
+from engine_server.decoders.music.plan import Plan, make_plan
 from engine_server.decoders.music.render import StemJob, render_stems
 from engine_server.decoders.music.score import Score
 from engine_server.errors import FailedPrecondition, InvalidArgument
+from engine_server.latent import Latent
 
 LOOP_TAIL_S = 4.0  # rendered past the loop's end, then folded back onto its start
 MIDI_PATH = "music/score.mid"
@@ -88,7 +89,10 @@ class MusicDecoder:
         ctx.path(MIDI_PATH).write_bytes(midi_bytes(score))
 
         plan = score.plan
-        period = round(plan.length_beats * 60.0 / plan.tempo_bpm * SAMPLE_RATE)
+        if plan.shape == "cue":  # exactly as long as asked, to the sample (a picture's length)
+            period = round(plan.duration_s * SAMPLE_RATE)
+        else:
+            period = round(plan.length_beats * 60.0 / plan.tempo_bpm * SAMPLE_RATE)
         n_frames = period + int(LOOP_TAIL_S * SAMPLE_RATE) if plan.shape == "loop" else period
         jobs = [StemJob(p.name, p.channel, p.instrument.bank, p.instrument.program, part_events(p), p.chorus > 0)
                 for p in score.parts]
@@ -99,12 +103,12 @@ class MusicDecoder:
             ctx.progress(0.12 + 0.7 * len(done) / len(jobs), f"rendered the {name} stem")
 
         t1 = time.perf_counter()
-        stems = render_stems(jobs, plan.tempo_bpm, n_frames, soundfont, score.reverb, on_done)
+        stems = render_stems(jobs, plan.tempo, n_frames, soundfont, score.reverb, on_done)
         render_s = time.perf_counter() - t1
         if plan.shape == "loop":
             stems = {name: fold_tail(x, period) for name, x in stems.items()}
         ctx.progress(0.85, "mixing and normalising loudness")
-        m = master(stems, score.ensemble, loop=plan.shape == "loop")
+        m = master(stems, score.ensemble, loop=plan.shape == "loop", target_lufs=picture_target(plan, request.latent))
         ctx.progress(0.9, "writing 24-bit WAV files")
         meta = self._meta(score, opts, m.lufs, m.target_lufs, m.peak_dbfs, m.limiting_db, period, request.seed)
         self.last_timings = {"compose_s": compose_s, "render_s": render_s}
@@ -130,6 +134,8 @@ class MusicDecoder:
             "shape": plan.shape,
             "loop": plan.shape == "loop",
             "tempo_bpm": plan.tempo_bpm,
+            "tempo_map": [{"beat": round(b, 4), "time_s": round(plan.tempo.seconds(b), 6), "bpm": round(bpm, 4)}
+                          for b, bpm in plan.tempo.steps] if plan.tempo_map is not None else None,
             "meter": plan.meter,
             "key": score.key,
             "mode": score.mode,
@@ -151,9 +157,18 @@ class MusicDecoder:
             "parts": [{"name": p.name, "instrument": p.instrument.name, "program": p.instrument.program,
                        "bank": p.instrument.bank, "channel": p.channel} for p in score.parts],
             "melody_given": opts.melody is not None,
+            "ducked": [{"start_s": a, "end_s": b} for a, b in plan.cue_shape.duck] if plan.cue_shape else [],
             "seed": seed,
             "soundfont": config.soundfont_path().name,
         }
+
+
+def picture_target(plan: Plan, latent: Latent) -> float | None:
+    """A cue shaped to picture sits as loud as the picture is intense: -21 LUFS for a still, calm edit up to
+    -15 for full action (a plain cue keeps the -18 LUFS default)."""
+    if plan.cue_shape is None:
+        return None
+    return round(float(np.clip(-21.0 + 6.0 * latent.arousal, -21.0, -15.0)), 2)
 
 
 def _write_wav(path: Any, data: np.ndarray) -> None:

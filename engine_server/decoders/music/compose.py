@@ -50,7 +50,10 @@ def compose(latent: Latent, seed: int, opts: MusicOptions) -> Score:
         end_beats = plan.length_beats
     else:  # the last chord stops early enough for its release and the room to ring out inside the file
         release_s = min(max(0.1 * plan.duration_s, 1.0), 2.5)
-        end_beats = max(plan.length_beats - release_s * latent.tempo_bpm / 60, plan.length_beats * 0.5)
+        end_beats = max(plan.tempo.beat(plan.duration_s - release_s), plan.length_beats * 0.5)
+        if plan.hits:  # a hit late in the cue (a last cut) still sounds: the release waits for it
+            last_hit = max(h.beat for h in plan.hits)
+            end_beats = max(end_beats, min(last_hit + 1.0, plan.tempo.beat(plan.duration_s - 0.3)))
 
     lead_inst = instruments["lead"]
     given = given_anchor = None
@@ -102,6 +105,9 @@ def compose(latent: Latent, seed: int, opts: MusicOptions) -> Score:
         pattern = style.texture if style.texture != "none" else "counter"
         add("texture", parts_mod.texture_part(plan, spans, pattern, levels, t.lo, t.hi, stream(seed, "texture"),
                                               end_beats))
+    ducks = _duck_spans(plan)
+    if ducks:
+        _thin_under(parts, ducks)
     if plan.shape == "cue":
         _expression_arc(plan, parts, end_beats)
     if plan.hits:
@@ -109,6 +115,11 @@ def compose(latent: Latent, seed: int, opts: MusicOptions) -> Score:
                         int(style.reverb_send * SEND["hits"]))
         apply_hits(plan, spans, key, parts, hit_part)
         parts["hits"] = hit_part
+        if ducks:  # a cut under dialogue is still marked, a step quieter
+            for name in ("hits", "drums"):
+                if name in parts:
+                    parts[name].notes = [Note(n.start, n.dur, n.pitch, int(n.vel * 0.8)) if _inside(n.start, ducks)
+                                         else n for n in parts[name].notes]
 
     perform_rng = stream(seed, "performance")
     hit_beats = [hh.beat for hh in plan.hits]
@@ -117,6 +128,38 @@ def compose(latent: Latent, seed: int, opts: MusicOptions) -> Score:
                               humanise=not part.instrument.is_drums and part.name != "hits")
     ordered = [parts[n] for n in PART_ORDER if n in parts]
     return Score(plan, key, mode, latent.ensemble, spans, ordered, style.reverb)
+
+
+def _duck_spans(plan: Plan) -> list[tuple[float, float]]:
+    """Dialogue spans in beats (empty unless the cue was given some)."""
+    if plan.cue_shape is None:
+        return []
+    return [(plan.tempo.beat(a), plan.tempo.beat(b)) for a, b in plan.cue_shape.duck]
+
+
+def _inside(beat: float, spans: list[tuple[float, float]], pad: float = 0.0) -> bool:
+    return any(a - pad <= beat < b + pad for a, b in spans)
+
+
+def _thin_under(parts: dict[str, Part], spans: list[tuple[float, float]]) -> None:
+    """Room for dialogue: under a duck span the lead and the texture rest, the drums keep only a soft
+    kick, and the bass and harmony play softer (a beat of lead-in either side, so lines end and resume
+    around the words rather than inside them)."""
+    for name, part in parts.items():
+        keep: list[Note] = []
+        for n in part.notes:
+            if not _inside(n.start, spans, pad=0.5) and not any(n.start < a < n.start + n.dur for a, _ in spans):
+                keep.append(n)
+            elif name in ("lead", "texture"):
+                if not _inside(n.start, spans, pad=0.5):  # started before the words: end it as they begin
+                    a = next(a for a, _ in spans if n.start < a < n.start + n.dur)
+                    keep.append(Note(n.start, max(a - n.start, 0.05), n.pitch, n.vel))
+            elif name == "drums":
+                if n.pitch == parts_mod.KICK:
+                    keep.append(Note(n.start, n.dur, n.pitch, int(n.vel * 0.6)))
+            else:
+                keep.append(Note(n.start, n.dur, n.pitch, max(int(n.vel * 0.8), 1)))
+        part.notes = keep
 
 
 def _expression_arc(plan: Plan, parts: dict[str, Part], end_beats: float) -> None:
@@ -132,6 +175,9 @@ def _expression_arc(plan: Plan, parts: dict[str, Part], end_beats: float) -> Non
         frac = float(np.clip(pos - np.floor(pos), 0.0, 1.0)) if pos >= 0 else 0.0
         energy = plan.energy(b0) * (1 - frac) + plan.energy(b1) * frac
         value = 72 + 55 * energy
+        if plan.cue_shape is not None and plan.cue_shape.duck:  # step back under dialogue
+            t = plan.tempo.seconds(float(beat))
+            value *= 1.0 - 0.3 * plan.cue_shape.duck_share(t - 0.25, t + 0.25)
         if beat >= last_bar_start:
             value *= 1.0 - 0.45 * (beat - last_bar_start) / max(end_beats - last_bar_start, 1.0)
         v = round(min(max(value, 30), 127))

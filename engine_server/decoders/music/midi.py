@@ -60,8 +60,9 @@ def midi_file(score: Score) -> mido.MidiFile:
         (0, mido.MetaMessage("time_signature", numerator=num, denominator=den, clocks_per_click=clocks,
                              notated_32nd_notes_per_beat=8)),
         (0, mido.MetaMessage("key_signature", key=key_signature_name(score.key, score.mode))),
-        (0, mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(plan.tempo_bpm))),
     ]
+    for beat, bpm in plan.tempo.steps:  # one step, or the cue's tempo map
+        conductor.append((ticks(beat), mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(bpm))))
     for s in plan.sections:
         conductor.append((ticks(s.start_bar * plan.beats_per_bar), mido.MetaMessage("marker", text=s.name)))
     for i, h in enumerate(plan.hits):

@@ -134,7 +134,7 @@ def _limiter_envelope(peak: np.ndarray, ceiling: float, circular: bool) -> np.nd
     return np.minimum(ndimage.uniform_filter1d(held, size=width, mode=mode), need)
 
 
-def master(stems: Mapping[str, np.ndarray], ensemble: str, loop: bool) -> Master:
+def master(stems: Mapping[str, np.ndarray], ensemble: str, loop: bool, target_lufs: float | None = None) -> Master:
     """Balance, sum, normalise and limit. The mix is K-weighted once; the gain curve is slow enough to
     commute with the filter, so each trial gain is measured without filtering again."""
     names = list(stems)
@@ -153,7 +153,7 @@ def master(stems: Mapping[str, np.ndarray], ensemble: str, loop: bool) -> Master
     kpower = np.einsum("ij,ij->i", kmix, kmix)
     del kmix
     n_frames = len(mix)
-    target = LOOP_TARGET_LUFS if loop else CUE_TARGET_LUFS
+    target = target_lufs if target_lufs is not None else LOOP_TARGET_LUFS if loop else CUE_TARGET_LUFS
     ceiling = 10 ** (CEILING_DBFS / 20)
     fade = np.ones(n_frames, dtype=np.float32)
     if not loop:

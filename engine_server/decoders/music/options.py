@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine_server.decoders.base import finite_number, option, option_names, reject_unknown_options
+from engine_server.decoders.music.cue_shape import KEYS as CUE_SHAPE_KEYS
+from engine_server.decoders.music.cue_shape import CueShape, parse_cue_shape
 from engine_server.errors import InvalidArgument, clip, name_list, quote
 
 SHAPES = ("loop", "cue")
@@ -47,6 +49,16 @@ class MusicOptionSpec:
         "{pitch, beats} objects; not with melody_midi", kind="list")
     melody_midi: str | None = option(None, "a melody to develop, as a MIDI file's bytes in base64 (its top voice); "
                                      "not with melody", kind="midi", max_bytes=MAX_MIDI_BYTES)
+    tempo_map: Sequence[Any] | None = option(
+        None, "cues only: [{time_s, bpm}] tempo steps, the first at 0 s (score to picture: bar lines on cuts)",
+        kind="list")
+    sections: Sequence[Any] | None = option(
+        None, "cues only: [{time_s, energy, role}] where the form changes (role one of intro, statement, contrast, "
+        "return, climax, outro), the first at 0 s", kind="list")
+    energy_curve: Sequence[Any] | None = option(
+        None, "cues only: [{time_s, energy}] the dynamic level 0..1 from each time on (e.g. per shot)", kind="list")
+    duck: Sequence[Any] | None = option(
+        None, "cues only: [{start_s, end_s}] spans (dialogue) where the cue thins out and steps back", kind="list")
 
 
 KNOWN = option_names(MusicOptionSpec)
@@ -71,6 +83,7 @@ class MusicOptions:
     duration_s: float  # cue length (cues only; 0 for loops)
     hit_points: tuple[HitPoint, ...]
     melody: tuple[MelodyNote, ...] | None
+    shape_given: CueShape | None = None  # tempo map, sections, energy curve, duck spans (cues only)
 
 
 def _number(name: str, value: Any) -> float:
@@ -120,7 +133,9 @@ def parse_options(options: Mapping[str, Any]) -> MusicOptions:
         melody = _parse_melody_list(options["melody"])
     elif "melody_midi" in options:
         melody = parse_melody_midi(options["melody_midi"])
-    return MusicOptions(shape, bars, duration_s, hits, melody)
+    if shape == "loop" and any(k in options for k in CUE_SHAPE_KEYS):
+        raise InvalidArgument(f"music options {', '.join(CUE_SHAPE_KEYS)} apply to cues; ask for shape 'cue'.")
+    return MusicOptions(shape, bars, duration_s, hits, melody, parse_cue_shape(options, duration_s))
 
 
 def _parse_hits(raw: Any, duration_s: float) -> tuple[HitPoint, ...]:

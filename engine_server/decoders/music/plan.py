@@ -10,7 +10,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from engine_server.decoders.music.cue_shape import CueShape
 from engine_server.decoders.music.options import MusicOptions
+from engine_server.decoders.music.tempo import TempoMap
 
 BEATS_PER_BAR = {"4/4": 4.0, "3/4": 3.0, "6/8": 3.0}  # in quarter notes
 
@@ -43,6 +45,13 @@ class Plan:
     duration_s: float
     sections: tuple[Section, ...]
     hits: tuple[Hit, ...]
+    tempo_map: TempoMap | None = None  # None: tempo_bpm throughout
+    cue_shape: CueShape | None = None  # a cue shaped from outside (score to picture)
+
+    @property
+    def tempo(self) -> TempoMap:
+        """Beats <-> seconds for this piece (one step unless a tempo map was given)."""
+        return self.tempo_map or TempoMap.constant(self.tempo_bpm)
 
     @property
     def end_of_music_beats(self) -> float:
@@ -56,7 +65,13 @@ class Plan:
         return self.sections[-1]
 
     def energy(self, bar: int) -> float:
-        """Arc value for a bar: the section's level, ramping over its last two bars toward a louder next section."""
+        """Arc value for a bar: the section's level, ramping over its last two bars toward a louder next section
+        (or, for a cue with an energy curve, the curve's value at the middle of the bar)."""
+        if self.cue_shape is not None and self.cue_shape.energy:
+            mid = self.tempo.seconds((bar + 0.5) * self.beats_per_bar)
+            value = self.cue_shape.energy_at(mid)
+            if value is not None:
+                return value
         s = self.section_at(bar)
         idx = self.sections.index(s)
         nxt = self.sections[idx + 1] if idx + 1 < len(self.sections) else None
@@ -143,8 +158,14 @@ def make_plan(tempo_bpm: float, meter: str, opts: MusicOptions) -> Plan:
         return Plan("loop", tempo_bpm, meter, bpb, bars, length_beats, length_beats * 60.0 / tempo_bpm,
                     tuple(sections), ())
 
-    duration_beats = opts.duration_s * tempo_bpm / 60.0
+    shape = opts.shape_given
+    tmap = TempoMap.from_times(shape.tempo) if shape is not None and shape.tempo else TempoMap.constant(tempo_bpm)
+    duration_beats = tmap.beat(opts.duration_s)
     bars = max(1, math.floor(duration_beats / bpb + 1e-9))
+    hits = tuple(Hit(h.time_s, tmap.beat(h.time_s), h.kind) for h in opts.hit_points)
+    if shape is not None and shape.sections:
+        return Plan("cue", tmap.first_bpm, meter, bpb, bars, duration_beats, opts.duration_s,
+                    _given_sections(shape, tmap, bpb, bars), hits, None if tmap.is_constant else tmap, shape)
     form = ("tiny" if bars <= 3 else "short" if bars <= 7 else "medium" if bars <= 15
             else "long" if bars <= 40 else "epic")
     spec = _CUE_FORMS[form]
@@ -154,6 +175,30 @@ def make_plan(tempo_bpm: float, meter: str, opts: MusicOptions) -> Plan:
     for (name, role, energy, cadence, _), n in zip(spec, sizes, strict=True):
         sections.append(Section(name, role, start, n, energy, cadence))
         start += n
-    hits = tuple(Hit(h.time_s, h.time_s * tempo_bpm / 60.0, h.kind) for h in opts.hit_points)
-    return Plan("cue", tempo_bpm, meter, bpb, bars, duration_beats, opts.duration_s, tuple(sections), hits)
+    return Plan("cue", tmap.first_bpm, meter, bpb, bars, duration_beats, opts.duration_s, tuple(sections), hits,
+                None if tmap.is_constant else tmap, shape)
+
+
+_ROLE_NAMES = {"intro": "intro", "outro": "outro", "climax": "climax"}
+
+
+def _given_sections(shape: CueShape, tmap: TempoMap, bpb: float, bars: int) -> tuple[Section, ...]:
+    """Sections where the caller put them, each on the nearest bar line (exact when the tempo map puts the
+    bar lines there); sections that would fall on the same bar merge. Cadences lead into what follows: a
+    half cadence before a louder section, an authentic one before a calmer one, the last one final."""
+    starts: list[tuple[int, float, str]] = []
+    for t, energy, role in shape.sections:
+        bar = min(round(tmap.beat(t) / bpb), bars - 1) if starts else 0
+        if starts and bar <= starts[-1][0]:
+            continue
+        starts.append((bar, energy, role))
+    out = []
+    letters = iter("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+    for i, (bar, energy, role) in enumerate(starts):
+        end = starts[i + 1][0] if i + 1 < len(starts) else bars
+        last = i + 1 == len(starts)
+        cadence = "final" if last else "half" if starts[i + 1][1] > energy + 0.05 else "authentic"
+        name = _ROLE_NAMES.get(role) or next(letters, f"S{i + 1}")
+        out.append(Section(name, role, bar, end - bar, energy, cadence))
+    return tuple(out)
 

@@ -20,6 +20,7 @@ import numpy as np
 
 from engine_server.decoders.music.midi import Event
 from engine_server.decoders.music.score import PPQ
+from engine_server.decoders.music.tempo import TempoMap
 from engine_server.errors import FailedPrecondition
 
 SAMPLE_RATE = 48000
@@ -71,11 +72,13 @@ def warm(soundfont: Path) -> None:
             _keeper = synth
 
 
-def sample_of(tick: int, tempo_bpm: float) -> int:
-    return round(tick / PPQ * 60.0 / tempo_bpm * SAMPLE_RATE)
+def sample_of(tick: int, tempo: float | TempoMap) -> int:
+    if isinstance(tempo, TempoMap):
+        return round(tempo.seconds(tick / PPQ) * SAMPLE_RATE)
+    return round(tick / PPQ * 60.0 / tempo * SAMPLE_RATE)
 
 
-def render_stem(job: StemJob, tempo_bpm: float, n_frames: int, soundfont: Path,
+def render_stem(job: StemJob, tempo_bpm: float | TempoMap, n_frames: int, soundfont: Path,
                 reverb: tuple[float, float, float, float], stop: threading.Event | None = None) -> np.ndarray:
     """[n_frames, 2] float32 audio of one part."""
     fs = _fluidsynth()
@@ -119,7 +122,7 @@ def render_stem(job: StemJob, tempo_bpm: float, n_frames: int, soundfont: Path,
         synth.delete()
 
 
-def render_stems(jobs: Sequence[StemJob], tempo_bpm: float, n_frames: int, soundfont: Path,
+def render_stems(jobs: Sequence[StemJob], tempo_bpm: float | TempoMap, n_frames: int, soundfont: Path,
                  reverb: tuple[float, float, float, float], on_done: Callable[[str], None] | None = None,
                  stop: threading.Event | None = None) -> dict[str, np.ndarray]:
     """All stems, rendered two (or more, on bigger machines) at a time; results in job order."""

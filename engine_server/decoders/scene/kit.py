@@ -39,6 +39,7 @@ def pieces_from_assets(assets: Sequence[Asset], root: Path) -> list[KitPiece]:
                 footprint=(float(fp[0]), float(fp[1])),
                 height=float(meta.get("height_m", 1.0)),
                 modular=bool(meta.get("modular", False)),
+                hero=bool(meta.get("hero", False)),
             )
         )
     return pieces

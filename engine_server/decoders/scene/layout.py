@@ -30,6 +30,7 @@ HERO_ORDER = ("stall", "tree", "column", "awning", "planter", "bench", "rock", "
               "log", "railing")
 SMALL = ("crate", "barrel", "planter", "rock", "log", "bench", "sign")
 FACE_CAMERA = ("stall", "bench", "sign", "awning", "lamp_post", "railing")
+GROVE = ("tree", "pine", "palm", "oak", "birch", "kelp", "coral", "cactus", "bush", "mushroom", "crystal")
 MAX_TILES = 500
 
 
@@ -41,6 +42,7 @@ class KitPiece:
     footprint: tuple[float, float]  # metres along Blender X and Y
     height: float
     modular: bool = False
+    hero: bool = False  # the subject the prompt names first (latent v2 kits)
 
     @property
     def radius(self) -> float:
@@ -54,7 +56,7 @@ class Placement:
     y: float
     z: float
     rot: float  # degrees about Z
-    role: str  # wall | floor | hero | lamp | prop | foreground | railing
+    role: str  # wall | floor | hero | subject | lamp | prop | foreground | railing
 
 
 @dataclass(frozen=True)
@@ -71,7 +73,11 @@ def _pick(pieces: Sequence[KitPiece], archetype: str) -> KitPiece | None:
 
 
 def hero_piece_of(pieces: Sequence[KitPiece]) -> KitPiece | None:
-    """The biggest free-standing piece of the most hero-worthy archetype in the kit."""
+    """The prompt's hero when the kit names one, else the biggest free-standing piece of the most
+    hero-worthy archetype in the kit."""
+    named = next((p for p in pieces if p.hero), None)
+    if named is not None:
+        return named
     free_pieces = [p for p in pieces if p.archetype not in ("wall", "floor")]
     for arch in HERO_ORDER:
         cands = [p for p in free_pieces if p.archetype == arch]
@@ -173,6 +179,22 @@ def plan_layout(pieces: Sequence[KitPiece], framing: Framing, rng: np.random.Gen
         hd = float(np.clip(hd, back * 0.45, back * 0.75))
         hx, hy = framing.ground_point(hero_u, hd)
         hero = put(hero_piece, hx, hy, floor_top, float(rng.uniform(-20, 20)), "hero")
+
+    # Latent v2 kits: the prompt's other subjects stand in the middle ground, trees in groups.
+    if any(p.hero for p in pieces):
+        others = [p for p in free_pieces if p is not hero_piece and p.archetype not in SMALL
+                  and p.archetype not in ("lamp_post", "railing")]
+        for j, piece in enumerate(others):
+            count = 3 if piece.archetype in GROVE else 1
+            side_u = (1 - hero_u) if j % 2 == 0 else hero_u
+            for _ in range(count):
+                for _try in range(16):
+                    u = float(np.clip(side_u + rng.normal(0.0, 0.18), 0.06, 0.94))
+                    d = back * float(rng.uniform(0.5, 0.92))
+                    x, y = framing.ground_point(u, d)
+                    if free(x, y, piece.radius * 0.8):
+                        put(piece, x, y, floor_top, float(rng.uniform(-25, 25)), "subject")
+                        break
 
     # Lamp posts punctuate depth, away from the hero.
     lamp = _pick(free_pieces, "lamp_post")

@@ -9,6 +9,7 @@ warmth, contrast, brightness and saturation drive the grade.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -106,6 +107,11 @@ class Look:
     palette_lin: tuple[RGB, ...]
     palette_weights: tuple[float, ...]
     palette_hex: tuple[str, ...]
+    environment: str = "open"  # latent v2: the medium and place around the set
+    caustics: float = 0.0  # 0..1: rippling light on the ground (under water)
+    stars: bool = False  # a black, starry sky (space)
+    hill_color: RGB | None = None  # backdrop hills / dunes colour when the environment sets it
+    frost: float = 0.0  # 0..1: snow settles on the kit's up-facing surfaces
 
     @property
     def night(self) -> bool:
@@ -216,7 +222,7 @@ def make_look(latent: Latent) -> Look:
     precip = {"rain": "rain", "storm": "rain", "snow": "snow", "dust": "dust"}.get(latent.weather, "")
     intensity = wi if latent.weather != "storm" else min(1.0, 0.5 + wi)
 
-    return Look(
+    look = Look(
         time_of_day=latent.time_of_day,
         weather=latent.weather,
         sun_elevation=elev,
@@ -252,3 +258,65 @@ def make_look(latent: Latent) -> Look:
         palette_weights=tuple(float(x) for x in w),
         palette_hex=tuple(s.color for s in latent.palette),
     )
+    return environment_look(look, latent, lin, lab) if latent.environment != "open" else look
+
+
+def environment_look(look: Look, latent: Latent, lin: list[np.ndarray], lab: np.ndarray) -> Look:
+    """The environment's medium and place over the time-of-day look: each keeps the palette's say
+    (anchor colours are tinted toward the nearest palette colour) but sets sky, air, ground and particles."""
+    env = latent.environment
+    chroma = np.hypot(lab[:, 1], lab[:, 2])
+
+    def toward(anchor: str, amount: float = 0.35) -> RGB:
+        a = _lin(anchor)
+        d = np.linalg.norm(lab - linear_to_oklab(a), axis=1) - 0.1 * chroma
+        return _t(tint(a, lin[int(np.argmin(d))], amount))
+
+    ch: dict[str, object] = {"environment": env}
+    if env == "underwater":
+        deep, shallow = toward("#06283a"), toward("#2f8f9a")
+        ch.update(sky_zenith=deep, sky_horizon=shallow, sky_ground=deep, sky_strength=0.5 * look.sky_strength + 0.2,
+                  fog_density=0.045, fog_color=toward("#1d6f7d", 0.2), cloud_cover=0.0,
+                  sun_color=_t(np.array([0.55, 0.9, 1.0])), sun_strength=look.sun_strength * 0.55, sun_angle=6.0,
+                  ground_color=toward("#8f8a6a", 0.3), ground_alt=toward("#3f5f58", 0.3), hill_color=toward("#1f4f55"),
+                  wetness=0.0, snow_cover=0.0, precipitation="snow", precip_intensity=0.2, lightning=False,
+                  caustics=1.0, warmth=min(look.warmth, -0.4), practical=max(look.practical, 0.5))
+    elif env == "snow":
+        ch.update(snow_cover=max(look.snow_cover, 0.9), frost=0.85, precipitation="snow",
+                  precip_intensity=max(look.precip_intensity if look.precipitation == "snow" else 0.0, 0.55),
+                  fog_color=_t(tint(np.asarray(look.fog_color), _lin("#dfe6ee"), 0.5, keep_lightness=False)),
+                  fog_density=max(look.fog_density, 0.012), hill_color=toward("#c9d3dd", 0.15), wetness=0.0)
+    elif env == "desert":
+        sand = toward("#d2b48c", 0.45)
+        ch.update(ground_color=sand, ground_alt=toward("#b08a5a", 0.45), hill_color=toward("#c8a070", 0.45),
+                  sky_horizon=_t(tint(np.asarray(look.sky_horizon), _lin("#e8c89a"), 0.45, keep_lightness=False)),
+                  fog_color=toward("#d9b98c", 0.3), fog_density=max(look.fog_density, 0.008),
+                  precipitation=look.precipitation or "dust", precip_intensity=max(look.precip_intensity, 0.25),
+                  warmth=max(look.warmth, 0.3), wetness=0.0, snow_cover=0.0, ground_roughness=0.95)
+    elif env == "forest":
+        ch.update(ground_color=toward("#3d4a2a", 0.6), ground_alt=toward("#5a4630", 0.6),
+                  hill_color=toward("#1f3a22", 0.6),
+                  fog_color=_t(tint(np.asarray(look.fog_color), _lin("#8fae8a"), 0.35)),
+                  fog_density=max(look.fog_density, 0.02), sun_strength=look.sun_strength * 0.7,
+                  sky_strength=look.sky_strength * 0.8)
+    elif env == "interior":
+        dark = toward("#1a1410", 0.7)
+        ch.update(sky_zenith=dark, sky_horizon=toward("#2a2018", 0.7), sky_ground=dark, sky_strength=0.15,
+                  cloud_cover=0.0, sun_strength=look.sun_strength * 0.5, sun_angle=2.0, fog_density=0.01,
+                  fog_color=toward("#3a2c20", 0.7), practical=1.0, precipitation="", wetness=0.0, snow_cover=0.0,
+                  ground_color=toward("#4a3a2c", 0.7), hill_color=toward("#2a2018", 0.7),
+                  exposure_key=look.exposure_key * 0.8, lightning=False)
+    elif env == "space":
+        black = (0.002, 0.002, 0.004)
+        ch.update(sky_zenith=black, sky_horizon=black, sky_ground=black, sky_strength=0.05, cloud_cover=0.0,
+                  fog_density=0.0, sun_strength=max(look.sun_strength, 4.0), sun_angle=0.5,
+                  sun_color=_t(np.array([1.0, 0.97, 0.92])), stars=True, precipitation="", wetness=0.0,
+                  snow_cover=0.0, ground_color=toward("#6e6c6a", 0.25), ground_alt=toward("#3e3c3a", 0.25),
+                  hill_color=toward("#55524f", 0.2), lightning=False, practical=max(look.practical, 0.6))
+    medium = {"underwater": "#1d6f7d", "snow": "#dfe6ee", "desert": "#d2b48c", "forest": "#3d5a2a"}.get(env)
+    if medium is not None:  # the grade's key colour is the medium's nearest palette colour
+        near = int(np.argmin(np.linalg.norm(lab - linear_to_oklab(_lin(medium)), axis=1)))
+        w = np.asarray(look.palette_weights) * 0.5
+        w[near] += 0.5
+        ch["palette_weights"] = tuple(float(x) for x in w)
+    return dataclasses.replace(look, **ch)  # type: ignore[arg-type]

@@ -80,6 +80,9 @@ def view_up(cam: Camera, width: int, height: int) -> tuple[np.ndarray, np.ndarra
     return d[..., 2], d
 
 
+UNDERWATER_ABSORPTION = np.array([0.16, 0.045, 0.03], dtype=np.float32)  # 1/m, linear RGB
+
+
 def atmosphere(p: Passes, look: Look, cam: Camera, sun_dir: np.ndarray, fog_scale: float = 1.0) -> np.ndarray:
     """Height fog and aerial perspective in linear light, lit by the sky and the sun."""
     h, w = p.rgb.shape[:2]
@@ -91,6 +94,8 @@ def atmosphere(p: Passes, look: Look, cam: Camera, sun_dir: np.ndarray, fog_scal
     dist = np.where(sky, sky_reach, np.minimum(p.dist, 1500.0))
     d0 = look.fog_density * fog_scale
     layer = 30.0 if look.weather in ("fog", "rain", "storm", "snow") else 120.0
+    if look.environment == "underwater":
+        layer = 2000.0  # water fills the whole frame, not a layer over the ground
     h0 = max(cam.position[2], 0.0)
     k = np.abs(dz) * dist / layer
     # integral of d0 * exp(-(h0 + s dz) / H) ds over the ray; the limit dz -> 0 is d0 * L
@@ -116,7 +121,10 @@ def atmosphere(p: Passes, look: Look, cam: Camera, sun_dir: np.ndarray, fog_scal
         y = p.rgb @ LUMA
         bright = np.maximum(p.rgb - 2.0 * float(np.median(y)) - 0.05, 0.0)  # the lights, not the lit walls
         inscatter = inscatter + blur(bright, max(8, w // 30)) * (0.3 + 0.35 * look.practical)
-    return (p.rgb * (1.0 - fog[..., None]) + inscatter * fog[..., None]).astype(np.float32)
+    rgb = p.rgb
+    if look.environment == "underwater":  # water absorbs red first, then green, over metres
+        rgb = rgb * np.exp(-np.minimum(dist, 200.0)[..., None] * UNDERWATER_ABSORPTION)
+    return (rgb * (1.0 - fog[..., None]) + inscatter * fog[..., None]).astype(np.float32)
 
 
 def _white_balance(warmth: float) -> np.ndarray:

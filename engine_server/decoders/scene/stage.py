@@ -219,6 +219,8 @@ class Stage:
                 p = _principled(m)
                 if p is not None and _emission_strength(m) > 0:
                     p.inputs["Emission Strength"].default_value = _emission_strength(m) * boost
+                elif self.look.frost > 0:
+                    self._frost(m)
 
     def _dress(self, layout: SetLayout, pieces: dict[str, KitPiece]) -> None:
         from mathutils import Matrix
@@ -298,6 +300,8 @@ class Stage:
             base = snow_mix.outputs["Result"]
             rough_val = 0.7
         nt.links.new(base, p.inputs["Base Color"])
+        if look.caustics > 0:
+            self._caustics(nt, p, coord)
         if look.wetness > 0.05:
             # puddles: a low-frequency mask where the ground turns to a near mirror
             puddle = nt.nodes.new("ShaderNodeTexNoise")
@@ -315,16 +319,70 @@ class Stage:
             p.inputs["Roughness"].default_value = rough_val
         obj.data.materials.append(mat)
 
+    def _caustics(self, nt: Any, p: Any, coord: Any) -> None:
+        """Rippling light under water: the bright edges of a warped Voronoi pattern, emitted in the sun's
+        colour on the ground (cheap: no caustic photons, and it repeats exactly from the seed)."""
+        look = self.look
+        warp = nt.nodes.new("ShaderNodeTexNoise")
+        warp.inputs["Scale"].default_value = 0.35
+        nt.links.new(coord.outputs["Object"], warp.inputs["Vector"])
+        mix = nt.nodes.new("ShaderNodeMix")
+        mix.data_type = "VECTOR"
+        mix.inputs["Factor"].default_value = 0.35
+        nt.links.new(coord.outputs["Object"], mix.inputs[4])
+        nt.links.new(warp.outputs["Color"], mix.inputs[5])
+        vor = nt.nodes.new("ShaderNodeTexVoronoi")
+        vor.feature = "DISTANCE_TO_EDGE"
+        vor.inputs["Scale"].default_value = 0.9
+        nt.links.new(mix.outputs[1], vor.inputs["Vector"])
+        edge = nt.nodes.new("ShaderNodeMapRange")
+        edge.inputs["From Min"].default_value = 0.0
+        edge.inputs["From Max"].default_value = 0.08
+        edge.inputs["To Min"].default_value = 1.0
+        edge.inputs["To Max"].default_value = 0.0
+        nt.links.new(vor.outputs["Distance"], edge.inputs["Value"])
+        p.inputs["Emission Color"].default_value = (*look.sun_color, 1.0)
+        strength = _math(nt, "MULTIPLY", edge.outputs["Result"], 0.25 * look.caustics * max(look.sun_strength, 0.5))
+        nt.links.new(strength, p.inputs["Emission Strength"])
+
+    def _frost(self, m: Any) -> None:
+        """Snow settles where surfaces face up: base colour toward snow white, rougher, by the world normal."""
+        p = _principled(m)
+        if p is None:
+            return
+        nt = m.node_tree
+        geo = nt.nodes.new("ShaderNodeNewGeometry")
+        sep = nt.nodes.new("ShaderNodeSeparateXYZ")
+        nt.links.new(geo.outputs["Normal"], sep.inputs[0])
+        up = nt.nodes.new("ShaderNodeMapRange")
+        up.inputs["From Min"].default_value = 0.55
+        up.inputs["From Max"].default_value = 0.8
+        up.inputs["To Max"].default_value = self.look.frost
+        nt.links.new(sep.outputs["Z"], up.inputs["Value"])
+        mix = nt.nodes.new("ShaderNodeMix")
+        mix.data_type = "RGBA"
+        nt.links.new(up.outputs["Result"], mix.inputs["Factor"])
+        src = p.inputs["Base Color"]
+        if src.links:
+            nt.links.new(src.links[0].from_socket, mix.inputs["A"])
+        else:
+            mix.inputs["A"].default_value = src.default_value
+        mix.inputs["B"].default_value = (0.85, 0.88, 0.93, 1.0)
+        nt.links.new(mix.outputs["Result"], src)
+
     def _backdrop(self, layout: SetLayout) -> None:
         """Distant skyline (towns) or hills (nature) that read through the fog as depth."""
         bpy = _bpy()
         look = self.look
+        if look.environment == "interior":
+            return  # a dark hall: no skyline or hills beyond the set
         fr = self.framing
         cam = fr.camera
         rng = self.rng
         far0 = fr.back_depth + 18.0
         sky = layout.skyline
-        mat = self._building_material() if self.style in URBAN else self._hill_material()
+        urban = self.style in URBAN and look.environment not in ("underwater", "desert", "forest", "snow")
+        mat = self._building_material() if urban else self._hill_material()
         cube = bpy.data.meshes.new("unit_box")
         cube.from_pydata(
             [(-0.5, -0.5, 0), (0.5, -0.5, 0), (0.5, 0.5, 0), (-0.5, 0.5, 0),
@@ -332,7 +390,7 @@ class Stage:
             [], [(0, 3, 2, 1), (4, 5, 6, 7), (0, 1, 5, 4), (1, 2, 6, 5), (2, 3, 7, 6), (3, 0, 4, 7)],
         )
         cube.materials.append(mat)
-        if self.style not in URBAN:
+        if not urban:
             sphere = self._hill_mesh(mat)
             for row, dist in enumerate((far0 + 40, far0 + 140)):
                 n = 7
@@ -462,6 +520,8 @@ class Stage:
                        key=lambda i: abs(look.palette_lin[i][1] - max(look.palette_lin[i]))
                        + sum(look.palette_lin[i]) * 0.3)
         c = np.asarray(look.palette_lin[greenish]) * 0.55
+        if look.hill_color is not None:
+            c = np.asarray(look.hill_color)
         if look.snow_cover > 0.05:
             c = c * (1 - look.snow_cover) + np.array([0.7, 0.72, 0.78]) * look.snow_cover
         p.inputs["Base Color"].default_value = (*c, 1.0)
@@ -582,7 +642,21 @@ class Stage:
         nt.links.new(glow, sun_col.inputs["Factor"])
         nt.links.new(colour, sun_col.inputs["A"])
         sun_col.inputs["B"].default_value = (*look.sun_color, 1.0)
-        nt.links.new(sun_col.outputs["Result"], bg.inputs["Color"])
+        out = sun_col.outputs["Result"]
+        if look.stars:  # space: sharp points where a fine Voronoi's cells are nearest their seeds
+            vor = nt.nodes.new("ShaderNodeTexVoronoi")
+            vor.inputs["Scale"].default_value = 180.0
+            nt.links.new(coord.outputs["Generated"], vor.inputs["Vector"])
+            pts = _math(nt, "LESS_THAN", vor.outputs["Distance"], 0.06)
+            bright = _math(nt, "MULTIPLY", pts, _math(nt, "MULTIPLY", vor.outputs["Color"], 30.0))
+            star_mix = nt.nodes.new("ShaderNodeMix")
+            star_mix.data_type = "RGBA"
+            star_mix.blend_type = "ADD"
+            star_mix.inputs["Factor"].default_value = 1.0
+            nt.links.new(out, star_mix.inputs["A"])
+            nt.links.new(bright, star_mix.inputs["B"])
+            out = star_mix.outputs["Result"]
+        nt.links.new(out, bg.inputs["Color"])
         bg.inputs["Strength"].default_value = look.sky_strength
 
     def sun_direction(self) -> np.ndarray:

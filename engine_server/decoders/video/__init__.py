@@ -21,6 +21,7 @@ from engine_server.decoders.base import (
     Asset,
     DecodeContext,
     DecodeRequest,
+    Needs,
     OutputSpec,
     finite_number,
     option,
@@ -114,6 +115,7 @@ class VideoDecoder:
     placeholder = False
     diagnostic = False
     option_spec = VideoOptionSpec
+    needs = Needs(cpus=2.0, blender=True)  # Cycles: only on machines with bpy (a cluster's `blender` nodes)
 
     def warm_up(self) -> None:
         """Load bpy and start Cycles once in an idle worker (see stage.warm_up_renderer)."""
