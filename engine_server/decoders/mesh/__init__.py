@@ -17,6 +17,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from engine_server.decoders.base import (
     Asset,
     DecodeContext,
@@ -54,6 +56,17 @@ GLB_TYPE = "model/gltf-binary"
 
 def _hex(rgb: tuple[float, float, float]) -> str:
     return "#" + "".join(f"{round(c * 255):02x}" for c in rgb)
+
+
+def role_areas(built: list[list[LodMesh]]) -> dict[str, float]:
+    """Surface (m^2, LOD0) per material role over the whole kit."""
+    out: dict[str, float] = {}
+    for lods in built:
+        for p in lods[0].primitives:
+            tri = p.pos[p.idx.astype(np.int64).reshape(-1, 3)].astype(np.float64)
+            area = 0.5 * float(np.linalg.norm(np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0]), axis=1).sum())
+            out[p.material] = out.get(p.material, 0.0) + area
+    return out
 
 
 def asset_meta(item: KitItem, lods: list[LodMesh], style_name: str, grid: float, texture_size: int,
@@ -148,6 +161,8 @@ class MeshDecoder:
             ctx.progress((i + 1) / steps, f"mesh: shaped {item.name} ({i + 1}/{n})")
 
         roles = sorted({p.material for lods in built for lod in lods for p in lod.primitives})
+        if latent.version == 2:  # the prompt's subjects decide which surfaces are big: colour by area
+            materials = kit_materials(latent, style, role_areas(built))
 
         def texture(role: str) -> dict[str, bytes]:
             return synthesize(materials[role], size, request.seed).png()

@@ -7,6 +7,7 @@ emissive parts glow. Textures are synthesised once per material per kit (texture
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from engine_server.decoders.mesh.palette import RGB, assign_roles, extremes, swatches
@@ -70,11 +71,12 @@ def _kind_for(style: Style, role: str, metalness: float) -> str:
     return kind
 
 
-def kit_materials(latent: Latent, style: Style) -> dict[str, MaterialSpec]:
-    """Every role the style can use, as a material spec (the assets pick the ones they need)."""
+def kit_materials(latent: Latent, style: Style, area: Mapping[str, float] | None = None) -> dict[str, MaterialSpec]:
+    """Every role the style can use, as a material spec (the assets pick the ones they need). `area`
+    (surface per role of the built kit) lets the biggest surfaces take the heaviest palette colours."""
     sw = swatches(latent)
     kinds = {role: _kind_for(style, role, latent.metalness) for role in style.kinds}
-    roles = assign_roles(sw, kinds)
+    roles = assign_roles(sw, kinds, area)
     ext = extremes(sw)
     wet = latent.weather_intensity if latent.weather in ("rain", "storm") else 0.0
     if latent.weather == "fog":

@@ -9,7 +9,7 @@ coherence measure in coherence.py uses colour-science's CIEDE2000.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -57,7 +57,7 @@ def _hue_near(h: float, target: float, width: float = 60.0) -> float:
     return max(0.0, 1.0 - d / width)
 
 
-def _score(role: str, kind: str, s: Swatch) -> float:
+def _score(role: str, kind: str, s: Swatch, area: Mapping[str, float] | None = None) -> float:
     """How well a palette colour suits a material: by what the surface is (kind), plus the role's size."""
     L, C = s.lab[0], s.chroma
     mid = 1.0 - abs(L - 50.0) / 50.0
@@ -78,6 +78,8 @@ def _score(role: str, kind: str, s: Swatch) -> float:
         v = 0.6 * (1 - abs(L - 35.0) / 50.0) - C / 120.0 + 0.3 * _hue_near(s.hue, 70.0, 80.0)
     else:  # concrete, plaster, stone, rock, ceramic, painted or plastic structure
         v = 0.6 * mid - C / 110.0
+    if area is not None:  # v2 kits: the roles that cover most of the kit wear the heaviest colours
+        return v + 3.0 * s.weight * area.get(role, 0.0) / max(max(area.values(), default=0.0), 1e-9)
     if role == "structure":
         v += 3.0 * s.weight
     elif role in ("trim", "stone", "rock", "ground"):
@@ -89,14 +91,20 @@ ROLES = ("structure", "trim", "wood", "metal", "cloth", "cloth2", "accent", "glo
          "bark", "ground")
 
 
-def assign_roles(sw: Sequence[Swatch], kinds: dict[str, str]) -> dict[str, int]:
+def assign_roles(sw: Sequence[Swatch], kinds: dict[str, str],
+                 area: Mapping[str, float] | None = None) -> dict[str, int]:
     """Palette index per role (in ROLES order): greedy by suitability with a penalty for re-use, so a
-    5-colour palette spreads over the kit instead of painting everything in its heaviest colour."""
+    5-colour palette spreads over the kit instead of painting everything in its heaviest colour.
+
+    With `area` (surface per role, v2 kits whose subjects decide which roles are big) the roles go
+    largest first and the heaviest palette colours follow the area, so the kit reads in the palette's
+    proportions as the picture is graded to them."""
     used = [0] * len(sw)
     out: dict[str, int] = {}
-    for role in ROLES:
+    order = ROLES if area is None else sorted(ROLES, key=lambda r: (-area.get(r, 0.0), ROLES.index(r)))
+    for role in order:
         kind = kinds.get(role, "fabric" if role == "cloth2" else "concrete")
-        scores = [_score(role, kind, s) - 0.3 * used[i] for i, s in enumerate(sw)]
+        scores = [_score(role, kind, s, area) - 0.3 * used[i] for i, s in enumerate(sw)]
         if role == "cloth2" and "cloth" in out:
             scores[out["cloth"]] -= 10.0
         if role in ("trim", "accent") and "structure" in out:
