@@ -5,7 +5,7 @@ PY := .venv/bin/python
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: setup demo test lint pytest bench proto clean blender-extension unreal-plugin ableton-script
+.PHONY: setup demo test lint pytest bench proto clean blender-extension unreal-plugin ableton-script resolve-plugin
 
 setup:
 	@bash scripts/setup.sh
@@ -18,7 +18,8 @@ test: setup lint pytest
 lint:
 	$(PY) -m ruff check .
 	$(PY) -m mypy engine_server motif_client plugins/blender/motif_blender bench scripts \
-		plugins/unreal/Motif/Content/Python plugins/unreal/testing plugins/ableton/Motif plugins/ableton/testing
+		plugins/unreal/Motif/Content/Python plugins/unreal/testing plugins/ableton/Motif plugins/ableton/testing \
+		plugins/resolve/motif_resolve plugins/resolve/testing
 
 pytest:
 	$(PY) -m pytest -q
@@ -39,6 +40,10 @@ blender-extension: setup
 # The Unreal Engine 5 plugin: dist/Motif-<version>-UE5.zip (see docs/UNREAL.md).
 unreal-plugin: setup
 	$(PY) scripts/build_unreal_plugin.py
+
+# The DaVinci Resolve plugin: dist/Motif-<version>-Resolve.zip (see docs/RESOLVE.md; `motif install resolve`).
+resolve-plugin: setup
+	$(PY) scripts/build_resolve_plugin.py
 
 # The Ableton Live Remote Script: dist/ableton/Motif/, python-osc bundled (see docs/ABLETON.md).
 ableton-script: setup

@@ -83,6 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--prompt-file", metavar="FILE", help="read the prompt from FILE (UTF-8; - for standard input)")
     g.add_argument("--sketch", type=Path, metavar="FILE",
                    help="a PNG or JPEG drawing that steers framing and palette (image and video decoders)")
+    g.add_argument("--hum", type=Path, metavar="FILE",
+                   help="a hummed or sung melody (WAV, FLAC, OGG, MP3, M4A) the music is built on")
     g.add_argument("--seed", type=_seed, default=0)
     g.add_argument("--only", default="", help="comma-separated decoders, e.g. mesh,music")
     g.add_argument("--quality", choices=("draft", "final"), default="draft")
@@ -154,6 +156,10 @@ def build_parser() -> argparse.ArgumentParser:
     from engine_server.live.commands import add_parser as add_live_parser
 
     add_live_parser(sub, _engine_flags, _seed)  # motif live push | generate | serve | packs (Ableton Live)
+
+    from engine_server.install import add_parser as add_install_parser
+
+    add_install_parser(sub)  # motif install resolve
     return p
 
 
@@ -314,7 +320,8 @@ def _generate_local(args: argparse.Namespace, prompt: str | None, decoders: list
 
     store = PackStore(args.store or config.store_dir())
     spec = pipeline.JobSpec(prompt=prompt, latent=args.latent_json, pins=pins, seed=args.seed, decoders=decoders,
-                            quality=args.quality, options=args.options)
+                            quality=args.quality, options=args.options,
+                            inputs={"hum": {"path": str(args.hum)}} if args.hum is not None else {})
     show(0.0, "encoding")
     job = pipeline.prepare(spec, get_encoder() if prompt is not None else None)
     manifest = pipeline.make_in_process(store, job, lambda stage, f, m: show(f, m))
@@ -324,9 +331,24 @@ def _generate_local(args: argparse.Namespace, prompt: str | None, decoders: list
 def _generate_remote(args: argparse.Namespace, prompt: str | None, decoders: list[str], pins: dict[str, Any],
                      show: Any) -> tuple[dict[str, Any], Path]:
     with open_client(args) as client:
+        hum = _read_hum_file(args.hum) if args.hum is not None else None
         events = client.generate(prompt, latent=args.latent_json, seed=args.seed, pins=pins, decoders=decoders,
-                                 quality=args.quality, options=args.options)
+                                 quality=args.quality, options=args.options, hum=hum,
+                                 hum_name=args.hum.name if args.hum is not None else "hum.wav")
         return _follow(client, events, show, args.out)
+
+
+def _read_hum_file(path: Path) -> bytes:
+    """--hum FILE's bytes for a remote engine (the engine checks what they hold)."""
+    from engine_server.readers.hum.audio import MAX_HUM_BYTES
+
+    try:
+        if path.stat().st_size > MAX_HUM_BYTES:
+            raise InvalidArgument(f"The hum {str(path)!r} is {path.stat().st_size / 1e6:.1f} MB; the limit is "
+                                  f"{MAX_HUM_BYTES >> 20} MB.")
+        return path.read_bytes()
+    except OSError as exc:
+        raise InvalidArgument(f"Cannot read the hum {str(path)!r}: {exc.strerror or exc}.") from None
 
 
 def _follow(client: Any, events: Any, show: Any, out: Path) -> tuple[dict[str, Any], Path]:
@@ -617,6 +639,12 @@ def cmd_live(args: argparse.Namespace) -> int:
     return run(args)
 
 
+def cmd_install(args: argparse.Namespace) -> int:
+    from engine_server.install import run
+
+    return run(args)
+
+
 _COMMANDS = {
     "serve": cmd_serve,
     "generate": cmd_generate,
@@ -633,6 +661,7 @@ _COMMANDS = {
     "coherence": cmd_coherence,
     "score": cmd_score,
     "live": cmd_live,
+    "install": cmd_install,
 }
 
 if __name__ == "__main__":

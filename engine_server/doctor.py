@@ -40,6 +40,17 @@ def _file(name: str, path_fn: Callable[[], object], fix: str) -> Check:
     return Check(name, False, f"missing: {path}", fix)
 
 
+def _hum_model() -> Check:
+    """basic-pitch's ONNX model, installed --no-deps by setup for hummed melodies (readers/hum)."""
+    from engine_server.errors import MotifError
+    from engine_server.readers.hum.transcribe import model_path
+
+    try:
+        return Check("model: basic-pitch (ONNX, hummed melodies)", True, str(model_path()))
+    except MotifError as exc:
+        return Check("model: basic-pitch (ONNX, hummed melodies)", False, exc.message, SETUP_HINT)
+
+
 def run_checks() -> Iterator[Check]:
     yield Check(
         "python", sys.version_info[:2] == (3, 11), sys.version.split()[0],
@@ -60,6 +71,7 @@ def run_checks() -> Iterator[Check]:
     models = config.models_dir()
     yield _file("model: text encoder (ONNX)", lambda: models / "minilm" / "model.onnx", SETUP_HINT)
     yield _file("model: latent map (ONNX)", lambda: models / "latent_map-v1.onnx", SETUP_HINT)
+    yield _hum_model()
     yield _file("soundfont (General MIDI)", config.soundfont_path,
                 "sudo apt-get install fluid-soundfont-gm (or set MOTIF_SOUNDFONT)")
     node = shutil.which("node")

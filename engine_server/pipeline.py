@@ -179,6 +179,8 @@ def replay_command(job: PreparedJob) -> str:
         parts.append(rec["prompt"])
     else:
         parts += ["--latent-json", json.dumps(rec["latent"], sort_keys=True)]
+    if "hum" in rec:  # the same hummed file (by name; its sha256 is in request.hum)
+        parts += ["--hum", rec["hum"]["file"]]
     parts += ["--seed", str(job.seed), "--only", ",".join(job.decoders), "--quality", job.quality]
     for name, value in rec["pins"].items():
         parts += ["--pin", f"{name}={json.dumps(value)}"]

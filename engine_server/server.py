@@ -110,7 +110,7 @@ class MotifServicer(pb_grpc.MotifEngineServicer):
             engine_version=__version__,
             model_versions=dict(self.encoder.versions) if self.encoder else {},
             capabilities=["cancel", "queue-position", "resume-fetch", "pins", "full-latent", "replay", "detach",
-                          "watch-job", "list-jobs", "resume-job", "watch-packs", "local-fetch"],
+                          "watch-job", "list-jobs", "resume-job", "watch-packs", "local-fetch", "hum"],
             max_prompt_chars=MAX_PROMPT_CHARS,
             fetch_chunk_bytes=FETCH_CHUNK,
         )
@@ -319,11 +319,14 @@ def _job_spec(request: pb.GenerateRequest) -> JobSpec:
 
 
 def _inputs(request: pb.GenerateRequest) -> dict[str, Any]:
-    """Files given with the request, for engine_server/readers (score to picture's edit)."""
-    if not request.HasField("edit"):
-        return {}
-    e = request.edit
-    return {"edit": {"file_name": e.file_name, "data": bytes(e.data), "hits": e.hits or "all"}}
+    """Files given with the request, for engine_server/readers (score to picture's edit, a hummed melody)."""
+    out: dict[str, Any] = {}
+    if request.HasField("edit"):
+        e = request.edit
+        out["edit"] = {"file_name": e.file_name, "data": bytes(e.data), "hits": e.hits or "all"}
+    if request.HasField("hum"):
+        out["hum"] = {"file_name": request.hum.file_name, "data": bytes(request.hum.data)}
+    return out
 
 
 def _manifest_pb(manifest: dict[str, Any], text: str | None = None) -> pb.PackManifest:

@@ -30,6 +30,7 @@ from .rules import seed_problem
 
 _MAX_MESSAGE = 16 * 1024 * 1024
 MAX_EDIT_BYTES = 15 * 1024 * 1024  # an edit sent with `score` (one message, under _MAX_MESSAGE)
+MAX_HUM_BYTES = 15 * 1024 * 1024  # a hummed melody sent with `generate` (the engine's own limit)
 
 
 @dataclass(frozen=True)
@@ -145,8 +146,13 @@ class MotifClient:
         timeout_s: float | None = None,
         client: str | None = None,
         cancel_on_disconnect: bool = False,
+        hum: bytes | None = None,
+        hum_name: str = "hum.wav",
     ) -> Iterator[Event]:
         """Start a job and yield its events until `done`; raise EngineError on failure.
+
+        `hum` is a hummed melody's audio file (WAV, FLAC, OGG, MP3, M4A; `hum_name` its file name): the
+        music is built on its tune, and its tempo and key set the latent's unless pinned.
 
         Closing the iterator early (or dropping it) only detaches: the job runs on in the engine and
         `watch_job(job_id, last_seq + 1)` picks it up again. With `cancel_on_disconnect` the engine
@@ -161,6 +167,11 @@ class MotifClient:
             client=self.client_name if client is None else client,
             cancel_on_disconnect=cancel_on_disconnect,
         )
+        if hum is not None:
+            if len(hum) > MAX_HUM_BYTES:
+                raise EngineError("INVALID_ARGUMENT", f"The hum {hum_name!r} is {len(hum) / 2**20:.0f} MiB; an "
+                                  f"engine takes at most {MAX_HUM_BYTES >> 20} MiB: trim it to the idea.")
+            req.hum.CopyFrom(pb.HumInput(file_name=hum_name, data=bytes(hum)))
         if latent is not None:
             req.latent.CopyFrom(latent_to_proto(latent))
         elif prompt is not None:  # neither: the engine says to give one (an empty prompt is refused, never defaulted)

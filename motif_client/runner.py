@@ -52,6 +52,8 @@ class EngineClient(Protocol):
 
     def generate(self, *args: Any, **kwargs: Any) -> Iterator[Any]: ...
 
+    def score(self, *args: Any, **kwargs: Any) -> Iterator[Any]: ...
+
     def watch_job(self, job_id: str, from_seq: int = 0, timeout_s: float | None = None) -> Iterator[Any]: ...
 
     def watch_packs(self, last: int = 0) -> Iterator[dict[str, Any]]: ...
@@ -110,6 +112,17 @@ class GenerateSpec:
     quality: str = "draft"
     options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     latent: Mapping[str, Any] | None = None  # a full latent instead of the prompt (pins still apply)
+    edit: EditSpec | None = None  # score to picture: the edit to score (then `latent` and `quality` are unused)
+    hum: tuple[str, bytes] | None = None  # a hummed melody: (file name, audio bytes) the music is built on
+
+
+@dataclass(frozen=True)
+class EditSpec:
+    """An edit for score to picture (the proto's EditInput): a timeline's or video's bytes and the hits."""
+
+    file_name: str
+    data: bytes
+    hits: str = "all"
 
 
 class Busy(RuntimeError):
@@ -588,11 +601,15 @@ class JobRunner:
             yield None
             source: dict[str, Any] = (
                 {"latent": dict(spec.latent)} if spec.latent is not None else {"prompt": spec.prompt})
-            stream = client.generate(
+            options = {k: dict(v) for k, v in spec.options.items()}
+            stream = (client.score(
+                spec.edit.file_name, spec.edit.data, prompt=spec.prompt, seed=spec.seed, hits=spec.edit.hits,
+                pins=dict(spec.pins), decoders=list(spec.decoders), options=options,
+                client=self.client_name or None) if spec.edit is not None else client.generate(
                 **source, seed=spec.seed, pins=dict(spec.pins), decoders=list(spec.decoders),
-                quality=spec.quality, options={k: dict(v) for k, v in spec.options.items()},
-                client=self.client_name or None,
-            )
+                quality=spec.quality, options=options, client=self.client_name or None,
+                **({"hum": spec.hum[1], "hum_name": spec.hum[0]} if spec.hum is not None else {}),
+            ))
             manifest: dict[str, Any] = {}
             yield from self._follow(task_id, cancel, client, stream, manifest)
             yield from self._download(task_id, cancel, client, manifest["pack_id"], manifest)

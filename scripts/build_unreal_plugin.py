@@ -73,17 +73,21 @@ def _wheel_for(folder: Path, dist: str, ver: str) -> Path | None:
     return found[0] if found else None
 
 
-def fetch_wheels(platform: str) -> list[Path]:
-    """The wheels one platform needs, from the cache or `pip download` (one call per platform)."""
+def fetch_wheels(platform: str, *, python_version: str = PYTHON_VERSION, cache: Path = WHEEL_CACHE,
+                 tag: str | None = None) -> list[Path]:
+    """The wheels one platform needs, from the cache or `pip download` (one call per platform).
+
+    The keywords let another host's build (scripts/build_resolve_plugin.py) fetch for its own Pythons."""
     pins = locked_versions()
-    folder = WHEEL_CACHE / platform
+    folder = cache / platform
+    abi = "cp" + python_version.replace(".", "")
     wanted = {dist: pins[dist] for dist in PACKAGES}
     missing = [d for d, v in wanted.items() if _wheel_for(folder, d, v) is None]
     if missing:
         folder.mkdir(parents=True, exist_ok=True)
         cmd = [sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check", "--no-deps",
-               "--only-binary=:all:", "--platform", PLATFORMS[platform], "--python-version", PYTHON_VERSION,
-               "--implementation", "cp", "--abi", ABI, "--dest", str(folder),
+               "--only-binary=:all:", "--platform", tag or PLATFORMS[platform], "--python-version", python_version,
+               "--implementation", "cp", "--abi", abi, "--dest", str(folder),
                *(f"{d}=={wanted[d]}" for d in missing)]
         proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if proc.returncode != 0:
@@ -92,7 +96,8 @@ def fetch_wheels(platform: str) -> list[Path]:
     for dist, ver in wanted.items():
         wheel = _wheel_for(folder, dist, ver)
         if wheel is None:
-            raise SystemExit(f"build_unreal_plugin: no {dist}=={ver} wheel for {platform} ({PLATFORMS[platform]})")
+            raise SystemExit(f"build_unreal_plugin: no {dist}=={ver} wheel for {platform} "
+                             f"({tag or PLATFORMS[platform]})")
         wheels.append(wheel)
     if missing:
         log(f"{platform}: fetched {', '.join(w.name for w in wheels)}")

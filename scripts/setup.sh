@@ -48,6 +48,9 @@ fi
 if [ "$(cat .venv/.motif-stamp 2>/dev/null)" != "$want" ]; then
   say "installing pinned Python packages (first time: a few minutes)"
   pip_quiet install -q --disable-pip-version-check -r requirements.lock
+  # basic-pitch only for its ONNX model (the hum reader serves it with onnxruntime): its metadata pulls
+  # TensorFlow on Linux/Python 3.11, so it is installed without dependencies (docs/MUSIC.md, "Hum a melody").
+  pip_quiet install -q --disable-pip-version-check --no-deps basic-pitch==0.4.0
   pip_quiet install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
   echo "$want" > .venv/.motif-stamp
 fi
@@ -69,6 +72,8 @@ export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
 # The Unreal plugin bundles grpcio/protobuf wheels for UE's Python; fetched once here so the tests
 # and `make unreal-plugin` for this platform build without reaching a registry.
 .venv/bin/python scripts/build_unreal_plugin.py --fetch-only --platforms Linux
+# The Resolve plugin's test builds the Linux zip for the venv's Python (3.11) the same way.
+.venv/bin/python scripts/build_resolve_plugin.py --fetch-only --platforms linux --pythons 3.11
 
 # ---------------------------------------------------------------- provenance key (once per install)
 .venv/bin/python -m engine_server.provenance.keys >/dev/null

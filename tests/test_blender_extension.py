@@ -424,6 +424,21 @@ if __name__ != "__main__":
         assert set(pack["role_counts"]) >= {"image"}
         assert "image: packed reference empty facing the camera" in check_import(pack, {"image"})
 
+    def test_hum_from_a_file_or_a_sound_datablock_reaches_the_music(ext_zip: Path, engine: Any,
+                                                                    tmp_path: Path) -> None:
+        """The panel's hum (a file path, or a sound datablock) goes to the engine as GenerateRequest.hum."""
+        from tests.hum_audio import TUNES, encode, hum
+
+        wav = tmp_path / "idea.wav"
+        wav.write_bytes(encode(hum(TUNES[4], 100, seed=2)))
+        r = blender("hum", tmp_path, zip=ext_zip, address=engine.address, path=str(wav))
+        assert r["none"] is None
+        assert r["from_path"] == ["idea.wav", wav.stat().st_size]
+        assert r["from_sound"] == ["idea.wav", wav.stat().st_size]
+        assert r["status"][0] == "INFO" and r["status"][1].startswith("Imported "), r["status"]
+        assert r["request_hum"]["file"] == "idea.wav" and (r["request_hum"]["key"]["key"],
+                                                           r["request_hum"]["key"]["mode"]) == ("D", "minor")
+
     @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux-only")
     def test_start_local_engine_from_preferences_and_it_dies_with_blender(ext_zip: Path, tmp_path: Path) -> None:
         port = free_port()
@@ -1117,6 +1132,34 @@ def scenario_sketch(a: dict[str, Any]) -> dict[str, Any]:
     manifest = json.loads(state.history[-1].manifest_json) if len(state.history) else {}
     out["request_sketch"] = manifest.get("request", {}).get("sketch")
     out["pack"] = _describe_pack(_collection_of(manifest["pack_id"]), manifest) if manifest else {}
+    return out
+
+
+def scenario_hum(a: dict[str, Any]) -> dict[str, Any]:
+    """The panel's hum: nothing, a file path, then a sound datablock; a music pack is made from it."""
+    bpy, runtime, prefs = _install(a["zip"], a["address"])
+    scene = bpy.context.scene
+    state = scene.motif
+    ops = sys.modules[f"{MODULE}.operators"]
+    bpy.ops.motif.test_connection()
+    _drain(runtime, 60)
+    for d in state.decoders:
+        d.enabled = d.name == "music"
+    out: dict[str, Any] = {"none": ops.hum_input(state)}
+    state.hum_path = a["path"]
+    name, data = ops.hum_input(state)
+    out["from_path"] = [name, len(data)]
+    state.hum_path = ""
+    state.hum_sound = bpy.data.sounds.load(a["path"])
+    name, data = ops.hum_input(state)
+    out["from_sound"] = [name, len(data)]
+    state.prompt = "a quiet song at night"
+    spec, _ = ops.generate_spec(bpy.context, state)
+    runtime.start("generate", prefs, scene, spec=dataclasses.replace(spec, options={"music": {"bars": 4}}))
+    _drain(runtime, 300)
+    out["status"] = [runtime.SESSION.status.level, runtime.SESSION.status.text]
+    manifest = json.loads(state.history[-1].manifest_json) if len(state.history) else {}
+    out["request_hum"] = manifest.get("request", {}).get("hum")
     return out
 
 

@@ -11,7 +11,6 @@ streams may block a thread; the loop itself only polls (the runner's queue, then
 
 from __future__ import annotations
 
-import base64
 import os
 import threading
 import time
@@ -41,20 +40,15 @@ class Request:
     pack_id: str = ""  # fetch: a pack from the feed
 
 
-def hum_option(describe: Mapping[str, Any] | None) -> tuple[str, int] | None:
-    """(option name, max bytes) of the music decoder's audio input, when the engine has one."""
-    for d in (describe or {}).get("decoders", []):
-        if d.get("name") == "music":
-            for o in d.get("options", []):
-                if o.get("kind") == "audio":
-                    return str(o["name"]), int(o.get("max_bytes") or 0)
-    return None
+def takes_hum(describe: Mapping[str, Any] | None) -> bool:
+    """Whether the engine reads a hummed melody (GenerateRequest.hum; Describe's "hum" capability)."""
+    return "hum" in (describe or {}).get("capabilities", [])
 
 
 def no_hum_sentence(path: str, prompt: str, address: str) -> str:
-    return (f"The engine at {address} cannot take a hummed melody yet: its music decoder has no audio input "
-            f"(that arrives with hummed-melody input, issue 16). The recording {path} was not used; name an empty "
-            f"MIDI clip `motif: {prompt}` to generate from the prompt alone.")
+    return (f"The engine at {address} cannot take a hummed melody: it predates hummed-melody input (update it). "
+            f"The recording {path} was not used; name an empty MIDI clip `motif: {prompt}` to generate from the "
+            "prompt alone.")
 
 
 def wait_for_pack(runner: JobRunner, say: Callable[[str], None], status: Callable[[str], None] | None = None,
@@ -202,30 +196,30 @@ class LiveServer:
                 self.runner.fetch(req.pack_id, context={"request": req})
                 return
             options = {k: dict(v) for k, v in spec.options.items()}
-            if req.kind == "hum":
-                options.setdefault("music", {}).update(self._hum_payload(req))
+            hum = self._hum_payload(req) if req.kind == "hum" else None
             self.runner.generate(GenerateSpec(req.prompt, spec.seed, dict(spec.pins), list(spec.decoders),
-                                              spec.quality, options), context={"request": req})
+                                              spec.quality, options, hum=hum), context={"request": req})
         except MotifError as exc:
             self._finish(False, exc.message)
         except Exception as exc:  # the runner's Busy or a bad spec: answer Live, keep serving
             self._finish(False, str(exc))
 
-    def _hum_payload(self, req: Request) -> dict[str, str]:
-        found = hum_option(self.describe)
-        if found is None:
+    def _hum_payload(self, req: Request) -> tuple[str, bytes]:
+        """The recorded clip's file, for the engine's hum input (it transcribes and checks the audio)."""
+        from motif_client.client import MAX_HUM_BYTES
+
+        if not takes_hum(self.describe):
             raise Unavailable(no_hum_sentence(req.path, req.prompt, self.engine_address) if self.describe is not None
                               else f"The engine at {self.engine_address} has not answered yet; start it with "
                                    "`motif serve`, then name the clip again.")
-        name, limit = found
         try:
             data = Path(req.path).read_bytes()
         except OSError as exc:
             raise Unavailable(f"Cannot read the recording {req.path}: {exc.strerror or exc}.") from None
-        if limit and len(data) > limit:
+        if len(data) > MAX_HUM_BYTES:
             raise Unavailable(f"The recording {req.path} is {len(data):,} bytes; the engine takes at most "
-                              f"{limit:,}. Record a shorter melody.")
-        return {name: base64.b64encode(data).decode("ascii")}
+                              f"{MAX_HUM_BYTES:,}. Record a shorter melody.")
+        return Path(req.path).name, data
 
     def _event(self, ev: UIEvent) -> None:
         if ev.kind == "described":

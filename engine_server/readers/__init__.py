@@ -25,6 +25,7 @@ from engine_server.latent import Latent
 
 READERS: dict[str, str] = {
     "edit": "engine_server.readers.edit:read_edit",
+    "hum": "engine_server.readers.hum:read_hum",
 }
 
 

@@ -208,7 +208,7 @@ class EncodeResponse(_message.Message):
     def __init__(self, latent: _Optional[_Union[Latent, _Mapping]] = ..., latent_json: _Optional[str] = ...) -> None: ...
 
 class GenerateRequest(_message.Message):
-    __slots__ = ("prompt", "latent", "seed", "pins", "decoders", "quality", "options_json", "client", "cancel_on_disconnect", "edit")
+    __slots__ = ("prompt", "latent", "seed", "pins", "decoders", "quality", "options_json", "client", "cancel_on_disconnect", "edit", "hum")
     PROMPT_FIELD_NUMBER: _ClassVar[int]
     LATENT_FIELD_NUMBER: _ClassVar[int]
     SEED_FIELD_NUMBER: _ClassVar[int]
@@ -219,6 +219,7 @@ class GenerateRequest(_message.Message):
     CLIENT_FIELD_NUMBER: _ClassVar[int]
     CANCEL_ON_DISCONNECT_FIELD_NUMBER: _ClassVar[int]
     EDIT_FIELD_NUMBER: _ClassVar[int]
+    HUM_FIELD_NUMBER: _ClassVar[int]
     prompt: str
     latent: Latent
     seed: int
@@ -229,7 +230,16 @@ class GenerateRequest(_message.Message):
     client: str
     cancel_on_disconnect: bool
     edit: EditInput
-    def __init__(self, prompt: _Optional[str] = ..., latent: _Optional[_Union[Latent, _Mapping]] = ..., seed: _Optional[int] = ..., pins: _Optional[_Union[LatentPins, _Mapping]] = ..., decoders: _Optional[_Iterable[str]] = ..., quality: _Optional[str] = ..., options_json: _Optional[str] = ..., client: _Optional[str] = ..., cancel_on_disconnect: _Optional[bool] = ..., edit: _Optional[_Union[EditInput, _Mapping]] = ...) -> None: ...
+    hum: HumInput
+    def __init__(self, prompt: _Optional[str] = ..., latent: _Optional[_Union[Latent, _Mapping]] = ..., seed: _Optional[int] = ..., pins: _Optional[_Union[LatentPins, _Mapping]] = ..., decoders: _Optional[_Iterable[str]] = ..., quality: _Optional[str] = ..., options_json: _Optional[str] = ..., client: _Optional[str] = ..., cancel_on_disconnect: _Optional[bool] = ..., edit: _Optional[_Union[EditInput, _Mapping]] = ..., hum: _Optional[_Union[HumInput, _Mapping]] = ...) -> None: ...
+
+class HumInput(_message.Message):
+    __slots__ = ("file_name", "data")
+    FILE_NAME_FIELD_NUMBER: _ClassVar[int]
+    DATA_FIELD_NUMBER: _ClassVar[int]
+    file_name: str
+    data: bytes
+    def __init__(self, file_name: _Optional[str] = ..., data: _Optional[bytes] = ...) -> None: ...
 
 class EditInput(_message.Message):
     __slots__ = ("file_name", "data", "hits")

@@ -100,7 +100,12 @@ def compose(latent: Latent, seed: int, opts: MusicOptions) -> Score:
                                           end_beats))
     add("lead", melody_mod.compose_lead(plan, spans, key, mode, motif, given, given_anchor, levels, lead_inst.lo,
                                         lead_inst.hi, stream(seed, "lead")))
-    if "texture" in instruments:
+    if "texture" in instruments and given is not None:  # a given (hummed) tune: its motif as a counter-line
+        t = instruments["texture"]
+        stated = melody_mod.given_start_bar(plan) * bpb + float(np.ceil(given.length / bpb)) * bpb
+        add("texture", melody_mod.counter_line(spans, key, mode, motif, stated, end_beats, bpb, levels, t.lo, t.hi,
+                                               stream(seed, "texture")))
+    elif "texture" in instruments:
         t = instruments["texture"]
         pattern = style.texture if style.texture != "none" else "counter"
         add("texture", parts_mod.texture_part(plan, spans, pattern, levels, t.lo, t.hi, stream(seed, "texture"),

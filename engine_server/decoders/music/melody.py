@@ -283,6 +283,30 @@ class Realiser:
         return out
 
 
+def counter_line(spans: Sequence[ChordSpan], key: str, mode: str, motif: Motif, start: float, end: float,
+                 bpb: float, intensity: Sequence[float], lo: int, hi: int, rng: np.random.Generator) -> list[Note]:
+    """A given (hummed) motif as a counter-line: from `start` (after the lead's statement) it answers the lead
+    a bar late, unit by unit inverted, sequenced or repeated (every other unit varied in rhythm), its strong
+    notes on the chords, in the texture instrument's range — the tune heard against itself, not guide tones."""
+    real = Realiser(key, mode, spans, lo, hi)
+    anchor = (lo + hi) // 2
+    unit = max(bpb, float(np.ceil(motif.length / bpb)) * bpb)
+    notes: list[Note] = []
+    t = start + bpb
+    k = 0
+    while t < end - 1e-6:
+        m = (invert(motif), motif.shifted(-2), motif, invert(motif).shifted(1))[k % 4]
+        if k % 2 == 1:
+            m = vary_rhythm(m, rng)
+        for s, d, p in real.realise(m, t, anchor, 2.0, snap=True):
+            if s < end - 1e-6:
+                level = intensity[min(int(s // bpb), len(intensity) - 1)] if len(intensity) else 0.5
+                notes.append(Note(s, min(d, end - s) * 0.95, p, max(1, min(127, int(44 + 36 * level)))))
+        t += unit
+        k += 1
+    return notes
+
+
 def given_start_bar(plan: Plan) -> int:
     """Where a given melody is first stated: the first statement-like section."""
     for section in plan.sections:

@@ -146,8 +146,26 @@ def generate_spec(context: Any, state: Any) -> tuple[runner.GenerateSpec, str]:
         raise RuntimeError("Tick at least one modality to generate (mesh, music, image, video).")
     options, warning = sketch_options(context, state, decoders)
     spec = runner.GenerateSpec(prompt=state.prompt, seed=int(state.seed), pins=props.current_pins(state),
-                        decoders=decoders, quality=state.quality, options=options)
+                        decoders=decoders, quality=state.quality, options=options, hum=hum_input(state))
     return spec, warning
+
+
+def hum_input(state: Any) -> tuple[str, bytes] | None:
+    """The hum the engine builds the music on (GenerateRequest.hum): the sound datablock (its packed bytes
+    or its file), else the Hum File; None when neither is set. RuntimeError when it cannot be read."""
+    sound = state.hum_sound
+    if sound is not None:
+        if sound.packed_file is not None:
+            return Path(sound.filepath).name or f"{sound.name}.wav", bytes(sound.packed_file.data)
+        path = bpy.path.abspath(sound.filepath)
+    elif state.hum_path:
+        path = bpy.path.abspath(state.hum_path)
+    else:
+        return None
+    try:
+        return Path(path).name, Path(path).read_bytes()
+    except OSError as exc:
+        raise RuntimeError(f"Cannot read the hum {path}: {exc.strerror or exc}.") from None
 
 
 class MOTIF_OT_cancel(bpy.types.Operator):

@@ -58,6 +58,9 @@ class MOTIF_PT_main(_InMotifTab, bpy.types.Panel):
         box.row().prop(state, "sketch_source", expand=True)
         if state.sketch_source == "IMAGE":
             box.template_ID(state, "sketch_image", open="image.open")
+        box.template_ID(state, "hum_sound", open="sound.open")  # a hummed melody: a sound datablock ...
+        if state.hum_sound is None:
+            box.prop(state, "hum_path")  # ... or a file
 
         row = layout.row(align=True)
         row.enabled = not busy

@@ -157,6 +157,10 @@ class MotifSceneState(bpy.types.PropertyGroup):
     decoders: CollectionProperty(type=MotifDecoderToggle)  # type: ignore
     sketch_source: EnumProperty(name="Sketch", items=SKETCH_ITEMS, default="NONE")  # type: ignore
     sketch_image: PointerProperty(name="Sketch Image", type=bpy.types.Image)  # type: ignore
+    hum_sound: PointerProperty(name="Hum", type=bpy.types.Sound,  # type: ignore
+                               description="A sound whose hummed or sung melody the music is built on")
+    hum_path: StringProperty(name="Hum File", subtype="FILE_PATH",  # type: ignore
+                             description="A hummed melody (WAV, FLAC, OGG, MP3, M4A) the music is built on")
     fields: CollectionProperty(type=MotifLatentField)  # type: ignore
     palette: CollectionProperty(type=MotifSwatch)  # type: ignore
     instruments: CollectionProperty(type=MotifWeight)  # type: ignore
