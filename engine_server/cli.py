@@ -76,6 +76,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--ray-address", default=os.environ.get("RAY_ADDRESS", "auto"), metavar="auto|HOST:PORT|local",
                    help="the Ray cluster for --executor ray: auto (RAY_ADDRESS or the one `ray start` made here), a "
                         "head's HOST:PORT, or local (start a one-machine cluster on loopback)")
+    s.add_argument("--ray-shared-dir", type=Path, metavar="DIR",
+                   help="a folder every Ray node and this machine mount at the same path (NFS, a volume): decoders' "
+                        "files travel through it instead of Ray's object store (large renders)")
     s.add_argument("--store", type=Path, help="pack store folder (default: user data dir)")
 
     g = sub.add_parser("generate", help="make a pack from a prompt")
@@ -221,7 +224,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     engine = Engine(args.address or DEFAULT_ADDRESS, store_root=args.store, token=args.token, workers=args.workers,
                     token_file=args.token_file, tls=args.tls, tls_names=args.tls_san, insecure=args.insecure,
-                    executor=args.executor, ray_address=args.ray_address).start()
+                    executor=args.executor, ray_address=args.ray_address,
+                    ray_shared_dir=args.ray_shared_dir).start()
     scheme = f"TLS, names {', '.join(engine.tls.names)}; `motif trust` for clients" if engine.tls else "plain text"
     print(f"motif engine listening on {engine.address} ({scheme}; store: {engine.store.root}; "
           f"executor: {engine.jobs.executor.name})", flush=True)

@@ -395,13 +395,15 @@ class Engine:
         insecure: bool = False,
         executor: str | Executor = "local",
         ray_address: str = "auto",
+        ray_shared_dir: Path | None = None,
     ) -> None:
         from engine_server import config
 
         check_bind(address, token or token_file, tls=tls, insecure=insecure)
         # What runs the decoders (engine_server/executors): started first, so `motif serve --executor ray`
         # with no cluster fails at once with a sentence, before the encoder loads.
-        runner = make_executor(executor, ray_address=ray_address) if isinstance(executor, str) else executor
+        runner = (make_executor(executor, ray_address=ray_address, ray_shared_dir=ray_shared_dir)
+                  if isinstance(executor, str) else executor)
         runner.start()
         tokens = TokenSet([token] if token else [], token_file)  # auth.py: re-reads the file when it changes
         self.store = PackStore(store_root or config.store_dir())

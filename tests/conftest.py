@@ -25,12 +25,13 @@ def store_root(tmp_path: Path) -> Path:
 def engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     """A real `motif serve` engine (gRPC on 127.0.0.1) with its own store.
 
-    Decoders run in the engine's own process (the in-process executor: no worker to spawn, imports shared
-    across modules), unless the module sets ENGINE_EXECUTOR = "local" because it kills or crashes the
-    worker process."""
+    Decoders run on the default executor (a warm worker process) unless the module sets ENGINE_EXECUTOR
+    (or MOTIF_TEST_EXECUTOR is set): "inprocess" runs them on the engine's own thread. It is not the
+    default: it saves ~0.5 s a module here, a decoder that crashes would take pytest down, and Cycles
+    (bpy) run on a thread other than the main one leaves the interpreter to segfault at exit."""
     from engine_server.server import Engine
 
-    executor = getattr(request.module, "ENGINE_EXECUTOR", "inprocess")
+    executor = getattr(request.module, "ENGINE_EXECUTOR", os.environ.get("MOTIF_TEST_EXECUTOR", "local"))
     eng = Engine("127.0.0.1:0", store_root=tmp_path_factory.mktemp("engine-store"), executor=executor).start()
     yield eng
     eng.stop()

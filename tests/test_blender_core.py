@@ -28,7 +28,6 @@ sys.path.insert(0, str(ROOT / "scripts"))
 import vendor_client  # noqa: E402
 
 PROBE = ["probe"]
-ENGINE_EXECUTOR = "local"  # a test crashes the decoder's process: it must not be this one (conftest.engine)
 SLOW = {"probe": {"sleep_s": 20, "steps": 200}}
 WORKERS = ["thread", "tick"]
 

@@ -42,6 +42,8 @@ FUZZ = settings(max_examples=20, derandomize=True, database=None, deadline=None,
                                        HealthCheck.function_scoped_fixture])
 RAW = settings(FUZZ, max_examples=10)
 
+ENGINE_EXECUTOR = "inprocess"  # probe jobs only: no worker process to spawn (conftest.engine)
+
 
 # ---------------------------------------------------------------- engine and known ids
 

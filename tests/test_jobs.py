@@ -17,6 +17,7 @@ from engine_server.provenance.verify import verify_pack
 from motif_client import EngineError, Event, MotifClient
 
 PROBE = ["probe"]
+ENGINE_EXECUTOR = "inprocess"  # probe jobs only: no worker process to spawn (conftest.engine)
 
 
 def _wait_state(client: MotifClient, job_id: str, states: set[str], timeout_s: float = 20) -> dict[str, Any]:

@@ -75,7 +75,8 @@ def test_ray_pack_has_the_local_content_and_names_executor_and_nodes(ray_engine:
     request = {"prompt": PROMPT, "seed": 7, "decoders": ["mesh", "music"], "options": CHEAP}
     on_ray, here = _make(ray_engine, **request), _make(local_engine, **request)
     assert on_ray["pack_id"] == here["pack_id"], "the executor is not part of the pack's identity"
-    assert _contents(on_ray) == _contents(here) and len(_contents(on_ray)) >= 10
+    differ = sorted(p for p, digest in _contents(on_ray).items() if _contents(here).get(p) != digest)
+    assert not differ and _contents(on_ray).keys() == _contents(here).keys() and len(_contents(on_ray)) >= 10
     assert [a["path"] for a in on_ray["assets"]] == [a["path"] for a in here["assets"]]
     assert (on_ray["executor"], here["executor"]) == ("ray", "local")
     nodes = {a["meta"]["node"] for a in on_ray["assets"] if a["role"] != "provenance"}
@@ -86,6 +87,23 @@ def test_ray_pack_has_the_local_content_and_names_executor_and_nodes(ray_engine:
     assert findings and all(f.ok for f in findings), [f for f in findings if not f.ok]
     rows = replay.replay(ray_engine.store, on_ray, _encoder())
     assert rows and all(r.equal for r in rows), [r for r in rows if not r.equal]
+
+
+def test_files_through_a_shared_folder_have_the_same_bytes(ray_cluster: Any, local_engine: Engine,
+                                                          ray_engine: Engine, tmp_path: Path) -> None:
+    """--ray-shared-dir: the files go through a folder every node mounts (here the same disk), not the
+    object store; the pack is the same, and the job's folder there is gone afterwards."""
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    request = {"prompt": PROMPT, "seed": 7, "decoders": ["mesh", "music"], "options": CHEAP}
+    eng = Engine("127.0.0.1:0", store_root=tmp_path / "store", executor="ray", ray_address=ray_cluster.address,
+                 ray_shared_dir=shared).start()
+    try:
+        through = _make(eng, **request)
+    finally:
+        eng.stop()
+    assert _contents(through) == _contents(_make(local_engine, **request))
+    assert through["executor"] == "ray" and not any(shared.iterdir())
 
 
 def _encoder() -> Any:
@@ -169,7 +187,6 @@ def test_cancel_stops_the_task_on_its_node(ray_engine: Engine) -> None:
 
 def test_a_decoder_no_node_can_run_fails_its_job_with_a_sentence(ray_engine: Engine, ray_cluster: Any) -> None:
     """Image renders need Blender: with no `blender` node left, the job says so instead of waiting forever."""
-    import ray; print([(x["NodeID"][:8], x["Alive"], x["Resources"].get("blender")) for x in ray.nodes()], [n.node_id[:8] for n in ray_cluster.worker_nodes])
     blender = next(n for n in ray_cluster.worker_nodes if _has_blender(n.node_id))
     ray_cluster.remove_node(blender)
     _wait_dead(blender.node_id)
@@ -189,11 +206,48 @@ def c_describes(engine: Engine) -> bool:
         return bool(c.describe()["engine_version"])
 
 
+def test_a_task_out_of_memory_fails_its_job_with_a_sentence(ray_engine: Engine, ray_cluster: Any,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """A node whose memory monitor finds it full (its threshold set below what this machine uses) kills the
+    task, every retry too: the job ends RESOURCE_EXHAUSTED with a sentence and the front-end keeps serving."""
+    import ray
+    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+    from tests.conftest import RAY_NODE_ARGS
+
+    with monkeypatch.context() as env:  # read by that node's raylet when it starts
+        env.setenv("RAY_memory_usage_threshold", "0.01")
+        env.setenv("RAY_memory_monitor_refresh_ms", "50")
+        full = ray_cluster.add_node(**RAY_NODE_ARGS)
+    ray_cluster.wait_for_nodes()
+
+    @ray.remote(num_cpus=2)
+    class Hold:  # keeps the healthy nodes busy, so the job's task can only go to the full one
+        def ready(self) -> bool:
+            return True
+
+    holds = [Hold.options(scheduling_strategy=NodeAffinitySchedulingStrategy(n.node_id, soft=False)).remote()
+             for n in ray_cluster.worker_nodes if n is not full]
+    try:
+        ray.get([h.ready.remote() for h in holds], timeout=60)
+        with MotifClient(ray_engine.address) as c:
+            with pytest.raises(EngineError) as err:
+                list(c.generate(prompt="too big for its node", seed=74, decoders=["probe"],
+                                options={"probe": {"sleep_s": 5, "steps": 50}}))
+            assert err.value.code == "RESOURCE_EXHAUSTED", err.value.message
+            assert "probe decoder ran out of memory on its Ray node" in err.value.message
+            assert c.describe()["engine_version"], "the front-end keeps serving"
+    finally:
+        for h in holds:
+            ray.kill(h)
+        ray_cluster.remove_node(full)
+
+
 def test_ray_missing_is_a_sentence_before_the_engine_binds(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setitem(sys.modules, "ray", None)  # what `import ray` does where it is not installed
     with pytest.raises(FailedPrecondition) as err:
         Engine("127.0.0.1:0", store_root=tmp_path / "store", executor="ray", load_encoder=False)
-    assert "Ray is not installed" in err.value.message and "make setup" in err.value.message
+    assert "needs Ray, which is not installed" in err.value.message and "make setup" in err.value.message
 
 
 def _free_port() -> int:

@@ -48,7 +48,6 @@ from edit_media import ShotSpec, make_edit  # noqa: E402
 
 # Decoders in the engine's worker process: the image decoder loads bpy, which crashes this interpreter at
 # exit when loaded in-process (the run passes, then ends with SIGSEGV); a child keeps the exit clean.
-ENGINE_EXECUTOR = "local"
 RATE = Fraction(24)
 START = 86400  # 01:00:00:00 at 24 fps: record frames are absolute
 # (record offset, length, source in, track, name): cuts at 60, 100, 120, 132 over 192 frames (8 s)

@@ -21,7 +21,6 @@ from motif_client.motif_pb import engine_pb2_grpc as pb_grpc
 from tests.latent_factory import NEUTRAL
 
 PROBE = ["probe"]
-ENGINE_EXECUTOR = "local"  # a test crashes the decoder's process: it must not be this one (conftest.engine)
 
 
 def _run(client: MotifClient, **kw: Any) -> list[Any]:

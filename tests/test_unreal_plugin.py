@@ -36,7 +36,6 @@ TESTING = ROOT / "plugins" / "unreal" / "testing"
 PLUGIN_SOURCE = ROOT / "plugins" / "unreal" / "Motif"
 SHARED_TOOL = ROOT.parent / "shared" / "tools" / "host_api_check.py"
 PROMPT = "abandoned cyberpunk marketplace at dusk with rain"
-ENGINE_EXECUTOR = "local"  # the image decoder loads bpy: in this process it crashes the interpreter at exit
 SMALL = {"mesh": {"texture_size": 512, "assets": 5}, "music": {"bars": 2}, "image": {"width": 320, "height": 180}}
 for p in (TESTING, ROOT / "scripts"):
     if str(p) not in sys.path:

@@ -14,7 +14,6 @@ import pytest
 from motif_client import EngineError, MotifClient
 from tests.latent_factory import NEUTRAL
 
-ENGINE_EXECUTOR = "local"  # a test kills the worker process: it must not be this one (conftest.engine)
 DUSK = {**NEUTRAL, "time_of_day": "dusk", "weather": "rain", "weather_intensity": 0.5, "geometry_style": "industrial"}
 
 

@@ -61,7 +61,16 @@ class NodeResult:
     node: str  # Ray node id (hex)
     node_ip: str
     engine_version: str
-    files: list[tuple[StagedFile, str, bytes]] = field(default_factory=list)
+    files: list[tuple[StagedFile, str, bytes | None]] = field(default_factory=list)  # None: the file is in `shared`
+    shared: str = ""  # the folder on storage every node mounts that holds the files, when they are not inline
+
+    def put(self, f: StagedFile, data: bytes | None, target: Path) -> None:
+        """Write one of the files at `target` (from the object store's bytes, or the shared folder)."""
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if data is None:
+            shutil.copyfile(Path(self.shared) / safe_relpath(f.path), target)
+        else:
+            target.write_bytes(data)
 
 
 class ProgressBoard:
@@ -89,9 +98,12 @@ class ProgressBoard:
         self.nodes.pop(job_id, None)
 
 
-def decode_on_node(prepared: PreparedJob, name: str, job_id: str, board: Any, upstream_names: Sequence[str],
+def decode_on_node(prepared: PreparedJob, name: str, job_id: str, board: Any, shared: str,
                    *upstream: NodeResult) -> NodeResult:
-    """The Ray task: run one decoder in a private folder on this node, given the files of those it consumes."""
+    """The Ray task: run one decoder in a private folder on this node, given the files of those it consumes.
+
+    Its files go back through the object store, or, when `shared` names a folder every node mounts,
+    are copied there and only their names and sha256 travel."""
     import ray
 
     node = ray.get_runtime_context().get_node_id()
@@ -105,14 +117,22 @@ def decode_on_node(prepared: PreparedJob, name: str, job_id: str, board: Any, up
         consumed: dict[str, list[Asset]] = {}
         for result in upstream:
             for f, _, data in result.files:
-                target = work / safe_relpath(f.path)
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(data)
+                result.put(f, data, work / safe_relpath(f.path))
             consumed[result.decoder] = [Asset(f.role, f.path, f.media_type, f.meta) for f, _, _ in result.files]
         progress = Throttle(lambda stage, fraction, message: board.report.remote(job_id, stage, fraction, message))
         files = pipeline.run_decoders(prepared, work, progress, lambda: False, only=(name,), upstream=consumed)
-        out = [(f, sha256_file(work / f.path), (work / f.path).read_bytes()) for f in files]
-        return NodeResult(name, node, ray.util.get_node_ip_address(), __version__, out)
+        ip = ray.util.get_node_ip_address()
+        if not shared:
+            out: list[tuple[StagedFile, str, bytes | None]] = [
+                (f, sha256_file(work / f.path), (work / f.path).read_bytes()) for f in files]
+            return NodeResult(name, node, ip, __version__, out)
+        dest = Path(shared) / job_id / name
+        shutil.rmtree(dest, ignore_errors=True)  # a run of this task on a node since lost
+        for f in files:
+            (dest / f.path).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(work / f.path, dest / f.path)
+        return NodeResult(name, node, ip, __version__, [(f, sha256_file(work / f.path), None) for f in files],
+                          str(dest))
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -142,9 +162,10 @@ class RayExecutor(Executor):
 
     name = "ray"
 
-    def __init__(self, address: str = "auto", *, max_retries: int = 3, cancel_grace_s: float = 1.5,
-                 object_store_mb: int = 512, poll_s: float = 0.05) -> None:
+    def __init__(self, address: str = "auto", *, shared_dir: Path | str | None = None, max_retries: int = 3,
+                 cancel_grace_s: float = 1.5, object_store_mb: int = 512, poll_s: float = 0.05) -> None:
         self.address = address or "auto"
+        self.shared_dir = Path(shared_dir).resolve() if shared_dir else None  # same path on every node
         self.max_retries = max_retries
         self.cancel_grace_s = cancel_grace_s
         self.object_store_mb = object_store_mb  # only for `local`: the cluster started here
@@ -153,13 +174,18 @@ class RayExecutor(Executor):
         self._task: Any = None
         self._board: Any = None
         self._owns_connection = False
-        self._lock = threading.Lock()
 
     # ------------------------------------------------------------ connection
 
     def start(self) -> None:
         """Connect to the cluster (or start one here); FailedPrecondition with what to do when that fails."""
+        if self.shared_dir is not None and not self.shared_dir.is_dir():
+            raise FailedPrecondition(f"The shared folder {self.shared_dir} for Ray's files does not exist; mount it "
+                                     "at the same path on every node and here, or leave --ray-shared-dir out.")
         os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # nothing may call home
+        # A task its node's memory monitor kills is retried this often, then fails (Ray's default is forever,
+        # which would leave the job waiting with no word): read by this process, the tasks' owner, at init.
+        os.environ.setdefault("RAY_task_oom_retries", str(self.max_retries))
         if self.address == "local":  # a one-machine cluster: every Ray process on loopback only
             os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
         try:
@@ -181,11 +207,16 @@ class RayExecutor(Executor):
         from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
         here = ray.get_runtime_context().get_node_id()
-        board = ray.remote(ProgressBoard).options(
-            num_cpus=0, scheduling_strategy=NodeAffinitySchedulingStrategy(here, soft=False))
+        board = ray.remote(ProgressBoard).options(  # restarted (empty) if its worker is ever killed
+            num_cpus=0, max_restarts=-1, scheduling_strategy=NodeAffinitySchedulingStrategy(here, soft=False))
         self._board = board.remote()
         self._task = ray.remote(decode_on_node)
-        ray.get(self._board.take.remote(""), timeout=60)  # the actor is up before the first job
+        try:
+            ray.get(self._board.take.remote(""), timeout=60)  # the actor is up before the first job
+        except Exception as exc:
+            self.close()
+            raise FailedPrecondition(f"The Ray cluster could not start the engine's progress actor on this node "
+                                     f"({type(exc).__name__}: {clip(str(exc), 200)}); check `ray status`.") from None
         log.info("Ray executor: %s", self.describe())
 
     def _connect(self, ray: Any) -> None:
@@ -201,9 +232,10 @@ class RayExecutor(Executor):
             ray.init(address=self.address, **common)
         except (ConnectionError, RuntimeError, ValueError, TimeoutError) as exc:
             where = "on this machine (nor in RAY_ADDRESS)" if self.address == "auto" else f"at {self.address}"
+            why = clip(str(exc).strip().rstrip("."), 200)
             raise FailedPrecondition(
-                f"No Ray cluster answers {where}: {clip(str(exc).strip(), 200)}. Start one (`ray start --head "
-                f"--include-dashboard=false`), or serve with `--ray-address local`. {ADDRESS_HELP}.") from None
+                f"No Ray cluster answers {where}: {why}. Start one (`ray start --head --include-dashboard=false`), "
+                f"or serve with `--ray-address local`. {ADDRESS_HELP}.") from None
 
     def describe(self) -> str:
         """The cluster in a line: nodes, CPUs, GPUs, Blender nodes."""
@@ -245,12 +277,14 @@ class RayExecutor(Executor):
         for name in prepared.decoders:
             deps = [n for n in registry.get(name).after if n in refs]
             refs[name] = self._task.options(**self._resources(name)).remote(
-                prepared, name, job_id, self._board, deps, *[refs[n] for n in deps])
+                prepared, name, job_id, self._board, str(self.shared_dir or ""), *[refs[n] for n in deps])
         try:
             results = self._follow(job_id, prepared, refs, on_progress, cancel)
+            return results if isinstance(results, MotifError) else self._land(prepared.decoders, results, staging)
         finally:
             self._board.forget.remote(job_id)
-        return results if isinstance(results, MotifError) else self._land(prepared.decoders, results, staging)
+            if self.shared_dir is not None:
+                shutil.rmtree(self.shared_dir / job_id, ignore_errors=True)
 
     def _resources(self, name: str) -> dict[str, Any]:
         needs = needs_of(registry.get(name))
@@ -367,8 +401,7 @@ class RayExecutor(Executor):
             result = results[name]
             for f, digest, data in result.files:
                 target = staging / safe_relpath(f.path)
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(data)
+                result.put(f, data, target)
                 if sha256_file(target) != digest:
                     return DecoderFailed(
                         f"{f.path} from the {name} decoder arrived from Ray node {result.node_ip} with other bytes "
