@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from engine_server.errors import InvalidArgument, MotifError
+from motif_client.errors import EngineError
 
 DEFAULT_PROMPT = "abandoned cyberpunk marketplace at dusk with rain"
 
@@ -187,14 +188,10 @@ def _engine_flags(p: argparse.ArgumentParser) -> None:
 
 def open_client(args: argparse.Namespace) -> Any:
     """A MotifClient for --server with the client flags; a token file wins over --token."""
-    from motif_client import DEFAULT_ADDRESS, EngineError, MotifClient
+    from motif_client import DEFAULT_ADDRESS, MotifClient
 
-    try:
-        return MotifClient(args.server or DEFAULT_ADDRESS, token=None if args.token_file else args.token,
-                           token_file=args.token_file,
-                           ca_file=args.ca, insecure=args.insecure, client_name="cli")
-    except EngineError as exc:
-        raise MotifError(f"{exc.message} [{exc.code}]") from None
+    return MotifClient(args.server or DEFAULT_ADDRESS, token=None if args.token_file else args.token,
+                       token_file=args.token_file, ca_file=args.ca, insecure=args.insecure, client_name="cli")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -203,6 +200,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(_COMMANDS[args.command](args) or 0)
     except MotifError as exc:
         print(f"motif {args.command}: {exc.message}", file=sys.stderr)
+        return 2
+    except EngineError as exc:  # a call to a running engine failed: its sentence and code
+        print(f"motif {args.command}: {exc.message} [{exc.code}]", file=sys.stderr)
         return 2
     except Detached as d:
         print(f"motif {args.command}: detached; job {d.job_id} goes on in the engine. "
@@ -357,7 +357,6 @@ def _read_hum_file(path: Path) -> bytes:
 
 def _follow(client: Any, events: Any, show: Any, out: Path) -> tuple[dict[str, Any], Path]:
     """Show a job's events, then download its pack. Ctrl-C only detaches: the job goes on in the engine."""
-    from motif_client import EngineError
 
     job_id = ""
     try:
@@ -372,8 +371,6 @@ def _follow(client: Any, events: Any, show: Any, out: Path) -> tuple[dict[str, A
                 manifest = dict(ev.manifest)
         show(1.0, "downloading")
         pack_dir, manifest = client.download_pack(manifest["pack_id"], out)
-    except EngineError as exc:
-        raise MotifError(f"{exc.message} [{exc.code}]") from None
     except KeyboardInterrupt:
         if not job_id:
             raise
@@ -414,13 +411,9 @@ def cmd_packs(args: argparse.Namespace) -> int:
     import time
 
     if args.server:
-        from motif_client import EngineError
 
         with open_client(args) as client:
-            try:
-                rows = client.list_packs(args.limit)
-            except EngineError as exc:
-                raise MotifError(f"{exc.message} [{exc.code}]") from None
+            rows = client.list_packs(args.limit)
     else:
         from engine_server import config
         from engine_server.feed import pack_summary
@@ -442,13 +435,9 @@ def cmd_packs(args: argparse.Namespace) -> int:
 def cmd_jobs(args: argparse.Namespace) -> int:
     import time
 
-    from motif_client import EngineError
 
     with open_client(args) as client:
-        try:
-            rows = client.list_jobs(args.limit, args.state)
-        except EngineError as exc:
-            raise MotifError(f"{exc.message} [{exc.code}]") from None
+        rows = client.list_jobs(args.limit, args.state)
     if not rows:
         print("no jobs yet: try `motif generate --server ...`")
     for r in rows:
@@ -496,25 +485,17 @@ def cmd_watch(args: argparse.Namespace) -> int:
 
 
 def cmd_cancel(args: argparse.Namespace) -> int:
-    from motif_client import EngineError
 
     with open_client(args) as client:
-        try:
-            was_running = client.cancel(args.job)
-        except EngineError as exc:
-            raise MotifError(f"{exc.message} [{exc.code}]") from None
+        was_running = client.cancel(args.job)
     print(f"job {args.job} cancelled ({'it was running' if was_running else 'it had not started'})")
     return 0
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
-    from motif_client import EngineError
 
     with open_client(args) as client:
-        try:
-            job = client.resume_job(args.job)
-        except EngineError as exc:
-            raise MotifError(f"{exc.message} [{exc.code}]") from None
+        job = client.resume_job(args.job)
         print(f"job {args.job} resumes as job {job['job_id']} (pack {job['pack_id']})", file=sys.stderr)
         if args.detach:
             print(job["job_id"])

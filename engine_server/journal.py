@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from engine_server.store import canonical_json, write_atomic
+from engine_server.store import canonical_json, fsync_dir, write_atomic
 
 JOB_FILE = "job.json"
 EVENTS_FILE = "events.jsonl"
@@ -59,8 +59,8 @@ class Journal:
         folder.mkdir(parents=True, exist_ok=True)
         write_atomic(folder / JOB_FILE, canonical_json(dict(record)).encode())
         (folder / EVENTS_FILE).touch()
-        _fsync_dir(folder)
-        _fsync_dir(folder.parent)
+        fsync_dir(folder)
+        fsync_dir(folder.parent)
         return cls(folder)
 
     @classmethod
@@ -122,10 +122,3 @@ def job_folders(jobs_root: Path) -> Iterator[Path]:
         if d.is_dir() and (d / JOB_FILE).is_file():
             yield d
 
-
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -45,7 +45,7 @@ from engine_server.errors import (
 )
 from engine_server.executors.base import Executor, Outcome, ProgressFn, Throttle, decoder_failure
 from engine_server.pipeline import PreparedJob
-from engine_server.store import StagedFile, safe_relpath, sha256_file
+from engine_server.store import StagedFile, process_alive, safe_relpath, sha256_file
 
 log = logging.getLogger("motif.executors.ray")
 BLENDER_RESOURCE = "blender"  # nodes with Blender's bpy declare it: `ray start --resources '{"blender": 1}'`
@@ -143,18 +143,9 @@ def _sweep(root: Path) -> None:
         return
     for folder in root.iterdir():
         pid = folder.name.split("-", 1)[0]
-        if pid.isdigit() and not _alive(int(pid)):
+        if pid.isdigit() and int(pid) != os.getpid() and not process_alive(int(pid)):
             shutil.rmtree(folder, ignore_errors=True)
 
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class RayExecutor(Executor):

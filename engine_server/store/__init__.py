@@ -122,7 +122,7 @@ class PackStore:
                     record = json.loads(intent.read_text())
                 except (OSError, ValueError):
                     record = {}
-                if _alive(record.get("pid")):
+                if process_alive(record.get("pid")):
                     continue  # another process is committing right now
                 placed = record.get("objects", [])
                 for digest in placed:
@@ -188,7 +188,7 @@ class PackStore:
                 assets.append(entry)
             manifest = {**manifest, "pack_id": pack_id, "assets": assets}
             write_atomic(tmp_dir / MANIFEST_NAME, canonical_json(manifest).encode())
-            _fsync_dir(tmp_dir)
+            fsync_dir(tmp_dir)
             failpoints.hit("commit.manifest_written")
             try:
                 os.rename(tmp_dir, final_dir)
@@ -196,7 +196,7 @@ class PackStore:
                 if not final_dir.exists():
                     raise
                 shutil.rmtree(tmp_dir, ignore_errors=True)  # another job published the same pack first
-            _fsync_dir(self.packs)
+            fsync_dir(self.packs)
             failpoints.hit("commit.published")
             intent.unlink(missing_ok=True)
             return self.get(pack_id)
@@ -306,7 +306,7 @@ class PackStore:
         return target
 
 
-def _alive(pid: Any) -> bool:
+def process_alive(pid: Any) -> bool:
     """Whether another process with this pid is running (ours is never 'another')."""
     if not isinstance(pid, int) or pid == os.getpid():
         return False
@@ -324,7 +324,8 @@ def _fsync_file(path: Path) -> None:
         os.fsync(fh.fileno())
 
 
-def _fsync_dir(folder: Path) -> None:
+def fsync_dir(folder: Path) -> None:
+    """Make a rename or a new file in `folder` survive power loss."""
     fd = os.open(folder, os.O_RDONLY)
     try:
         os.fsync(fd)
