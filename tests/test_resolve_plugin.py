@@ -34,9 +34,8 @@ TESTING = ROOT / "plugins" / "resolve" / "testing"
 PLUGIN_SOURCE = ROOT / "plugins" / "resolve"
 SHARED_TOOL = ROOT.parent / "shared" / "tools" / "host_api_check.py"
 # Fusion UIManager names (not in fusionscript-stubs: its Fusion class is empty); used only by app.py
-UI_NAMES = {"UIDispatcher", "AddWindow", "VGroup", "HGroup", "Label", "LineEdit", "Button", "Tree", "Timer",
-            "GetItems", "NewItem", "SetHeaderItem", "Show", "Hide", "RunLoop", "ExitLoop", "Start", "Stop", "Clear",
-            "AddTopLevelItem"}
+UI_NAMES = {"UIDispatcher", "AddWindow", "VGroup", "HGroup", "Label", "LineEdit", "Button", "ComboBox", "Timer",
+            "GetItems", "AddItem", "Show", "Hide", "RunLoop", "ExitLoop", "Start", "Stop", "Clear"}
 for p in (TESTING, ROOT / "scripts", ROOT / "tests"):
     if str(p) not in sys.path:
         sys.path.insert(0, str(p))
@@ -257,7 +256,14 @@ def test_import_pack_makes_a_bin_with_prompt_and_seed(plugin: Any, engine: Any, 
     pack_id = events[-1].manifest["pack_id"]
     resolve, _ = _resolve(footage)
     ctl = plugin.controller.Controller(resolve, address=engine.address, cache_dir=tmp_path)
-    assert ctl.import_pack(pack_id)
+    assert ctl.watch_feed()  # the pack is picked from the feed: its row carries the id Import needs
+    deadline = time.monotonic() + 10
+    while pack_id not in [row[0] for row in ctl.feed_rows()] and time.monotonic() < deadline:
+        ctl.tick()
+        time.sleep(0.05)
+    picked = next(row for row in ctl.feed_rows() if row[0] == pack_id)
+    assert picked[1:] == (prompt, "11")
+    assert ctl.import_pack(picked[0])
     _run(ctl)
     assert ctl.messages[-1][0] == "INFO", ctl.messages[-1]
     motif = resolve.pm.current.pool.root.subfolders[-1]
@@ -405,11 +411,16 @@ def test_every_resolve_method_the_plugin_calls_is_in_the_stub(tmp_path: Path) ->
     assert unknown_names([typo]) == ["typo.py:2: AddMarkers"]
 
 
+# The window's dispatcher and its 100 ms timer: real UIManager API that neither fusionscript.pyi nor the
+# shared checker's UIManager list describes (docs/RESOLVE.md). Everything else must pass unexcused.
+UIMANAGER_BEYOND_CHECKER = "UIDispatcher,Timer,Start"
+
+
 @pytest.mark.skipif(not SHARED_TOOL.exists(), reason="the shared host_api_check tool is not beside this checkout")
 def test_shared_host_api_check_agrees() -> None:
     stub_root = resolve_stubspec.stub_path().parent
     proc = subprocess.run([sys.executable, str(SHARED_TOOL), "resolve", str(PLUGIN_SOURCE), "--stub-root",
-                           str(stub_root), "--allow", "UIDispatcher,NewItem,SetHeaderItem,Timer,Start"],
+                           str(stub_root), "--allow", UIMANAGER_BEYOND_CHECKER],
                           capture_output=True, text=True, timeout=120,
                           env={**os.environ, "HOST_API_CACHE": str(ROOT / "build" / "host_api_cache")})
     out = proc.stdout + proc.stderr

@@ -65,7 +65,7 @@ class Window:
                                           ui.LineEdit({"ID": "Seed", "Text": "0"})]),
                 ui.Button({"ID": "Score", "Text": "Score this timeline", "Weight": 0}),
                 ui.Label({"Text": "Pack feed", "Weight": 0}),
-                ui.Tree({"ID": "Feed", "SortingEnabled": False}),
+                ui.ComboBox({"ID": "Feed"}),
                 ui.HGroup({"Weight": 0}, [ui.LineEdit({"ID": "PackId", "PlaceholderText": "pack id"}),
                                           ui.Button({"ID": "Import", "Text": "Import pack"})]),
                 ui.Label({"ID": "Progress", "Text": "", "Weight": 0}),
@@ -73,18 +73,13 @@ class Window:
                 ui.Button({"ID": "Cancel", "Text": "Cancel", "Weight": 0}),
             ]))
         self.items = self.win.GetItems()
-        header = self.items["Feed"].NewItem()
-        for col, text in enumerate(("Pack", "Prompt", "Seed")):
-            header.Text[col] = text
-        self.items["Feed"].SetHeaderItem(header)
-        self.items["Feed"].ColumnCount = 3
         self.timer = ui.Timer({"ID": "Tick", "Interval": TICK_MS})
         on = self.win.On
         on.MotifWin.Close = self._close
         on.Score.Clicked = lambda ev: self.ctl.score_timeline(self.items["Prompt"].Text, self.items["Seed"].Text)
         on.Import.Clicked = lambda ev: self.ctl.import_pack(self.items["PackId"].Text)
         on.Cancel.Clicked = lambda ev: self.ctl.cancel()
-        on.Feed.ItemClicked = lambda ev: self._pick(ev)
+        on.Feed.CurrentIndexChanged = lambda ev: self._pick()
         self.disp.On.Timeout = self._tick
         self._shown_feed: list[tuple[str, str, str]] = []
 
@@ -104,10 +99,11 @@ class Window:
     def _tick(self, ev: Any) -> None:
         self.ctl.tick()
 
-    def _pick(self, ev: Any) -> None:
-        item = ev["item"]
-        if item is not None:
-            self.items["PackId"].Text = item.Text[0]
+    def _pick(self) -> None:
+        """A feed row chosen: its pack id goes in the Import box."""
+        index = int(self.items["Feed"].CurrentIndex)
+        if 0 <= index < len(self._shown_feed):
+            self.items["PackId"].Text = self._shown_feed[index][0]
 
     def redraw(self) -> None:
         s = self.ctl.status
@@ -123,8 +119,5 @@ class Window:
         if rows != self._shown_feed:
             self._shown_feed = rows
             it["Feed"].Clear()
-            for row in rows:
-                node = it["Feed"].NewItem()
-                for col, text in enumerate(row):
-                    node.Text[col] = text
-                it["Feed"].AddTopLevelItem(node)
+            for pack_id, prompt, seed in rows:  # one line a pack (a ComboBox: UIManager's plainest list)
+                it["Feed"].AddItem(f"{pack_id[:12]}  seed {seed}  {prompt}")

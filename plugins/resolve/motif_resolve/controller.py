@@ -134,5 +134,6 @@ class Controller:
         return self.session.status
 
     def feed_rows(self) -> list[tuple[str, str, str]]:
-        return [(str(p.get("pack_id", ""))[:12], str(p.get("prompt", "") or "(edit)"), str(p.get("seed", "")))
+        """(full pack id, prompt, seed) per feed pack: the id is what Import needs, the window shortens it."""
+        return [(str(p.get("pack_id", "")), str(p.get("prompt", "") or "(edit)"), str(p.get("seed", "")))
                 for p in self.session.status.feed]
