@@ -12,7 +12,6 @@ Remote Script.
 from __future__ import annotations
 
 import ast
-import importlib.metadata
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -73,17 +72,9 @@ class Spec:
 
 def stub_root() -> Path:
     """The installed Live-stubs folder (found through the distribution's metadata)."""
-    try:
-        dist = importlib.metadata.distribution(STUB_DIST)
-    except importlib.metadata.PackageNotFoundError:
-        raise SystemExit(f"{STUB_DIST}=={STUB_VERSION} is not installed: run `make setup` "
-                         "(it is pinned in requirements.lock).") from None
-    if dist.version != STUB_VERSION:
-        raise SystemExit(f"{STUB_DIST} {dist.version} is installed; the stand-in is written for {STUB_VERSION}.")
-    for f in dist.files or []:
-        if f.as_posix() == f"{STUB_DIR}/__init__.pyi":
-            return Path(str(dist.locate_file(f))).parent
-    raise SystemExit(f"{STUB_DIST} has no {STUB_DIR}/__init__.pyi")
+    from stub_dist import installed_stub_file  # scripts/; imported here: live_harness runs without it (-S)
+
+    return installed_stub_file(STUB_DIST, STUB_VERSION, f"{STUB_DIR}/__init__.pyi").parent
 
 
 def _params(fn: ast.FunctionDef, skip_self: bool) -> list[Param]:

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import ast
 import functools
-import importlib.metadata
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from stub_dist import installed_stub_file  # scripts/: the one finder of an installed stub file
 
 STUB_DIST = "fusionscript-stubs"
 STUB_VERSION = "21.0.0"
@@ -40,17 +41,8 @@ class Spec:
 
 
 def stub_path() -> Path:
-    try:
-        dist = importlib.metadata.distribution(STUB_DIST)
-    except importlib.metadata.PackageNotFoundError:
-        raise SystemExit(f"{STUB_DIST}=={STUB_VERSION} is not installed: run `make setup` "
-                         "(it is pinned in requirements.lock).") from None
-    if dist.version != STUB_VERSION:
-        raise SystemExit(f"{STUB_DIST} {dist.version} is installed; the stand-in is written for {STUB_VERSION}.")
-    for f in dist.files or []:
-        if f.as_posix() == STUB_FILE:
-            return Path(str(dist.locate_file(f)))
-    raise SystemExit(f"{STUB_DIST} has no {STUB_FILE}")
+    """fusionscript.pyi of the installed stub distribution (found through its metadata, not imported)."""
+    return installed_stub_file(STUB_DIST, STUB_VERSION, STUB_FILE)
 
 
 def _literal_values(node: ast.expr) -> tuple[Any, ...] | None:

@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import importlib.metadata
 import json
 import re
 import sys
 from pathlib import Path
 from typing import Any
+
+from stub_dist import installed_stub_file  # scripts/: the one finder of an installed stub file
 
 STUB_DIST = "unreal-stub"
 STUB_VERSION = "0.3"
@@ -39,17 +40,7 @@ Spec = dict[str, Any]
 
 def stub_path() -> Path:
     """unreal/unreal.py of the installed stub distribution (found through its metadata, not imported)."""
-    try:
-        dist = importlib.metadata.distribution(STUB_DIST)
-    except importlib.metadata.PackageNotFoundError:
-        raise SystemExit(f"{STUB_DIST}=={STUB_VERSION} is not installed: run `make setup` "
-                         "(it is pinned in requirements.lock).") from None
-    if dist.version != STUB_VERSION:
-        raise SystemExit(f"{STUB_DIST} {dist.version} is installed; the stand-in is written for {STUB_VERSION}.")
-    for f in dist.files or []:
-        if f.as_posix() == "unreal/unreal.py":
-            return Path(str(dist.locate_file(f)))
-    raise SystemExit(f"{STUB_DIST} has no unreal/unreal.py")
+    return installed_stub_file(STUB_DIST, STUB_VERSION, "unreal/unreal.py")
 
 
 def _split_top(text: str) -> list[str]:
