@@ -22,7 +22,6 @@ import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from engine_server import failpoints, pipeline
@@ -66,8 +65,6 @@ def _to_json(value: Any) -> Any:
         return {str(k): _to_json(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_to_json(v) for v in value]
-    if isinstance(value, Path):
-        return str(value)
     return value
 
 
