@@ -120,6 +120,15 @@ ENVIRONMENTS: dict[str, tuple[str, ...]] = {
     "space": ("outer space", "space", "space station", "orbit", "orbital", "asteroid", "spaceship", "starship",
               "moon base", "nebula", "galaxy", "lunar"),
 }
+# Words that name a weather outright (the latent map's own guess stands for the rest: encoder/weather.py).
+WEATHER_WORDS: dict[str, tuple[str, ...]] = {
+    "rain": ("rain", "rainy", "raining", "rainfall", "drizzle", "drizzly", "downpour", "showers", "monsoon"),
+    "storm": ("storm", "stormy", "thunder", "thunderstorm", "lightning", "hurricane", "gale", "tempest", "typhoon"),
+    "snow": ("snow", "snowy", "snowing", "snowfall", "blizzard", "sleet", "flurries", "snowstorm"),
+    "fog": ("fog", "foggy", "mist", "misty", "haze", "hazy", "smog"),
+    "dust": ("dust", "dusty", "sandstorm", "duststorm"),
+    "cloudy": ("cloudy", "overcast", "clouds", "grey sky", "gray sky"),
+}
 # When a prompt names several, the one that changes the picture most wins (snow over forest, say).
 ENVIRONMENT_PRECEDENCE = ("underwater", "space", "interior", "snow", "desert", "forest", "open")
 
@@ -129,4 +138,5 @@ MAX_SUBJECTS = 8  # a kit holds up to 10 pieces: the wall and floor modules and 
 def vocabulary_digest() -> str:
     """Short hash of every tag: part of the subject map's version, so a new synonym changes pack ids."""
     text = repr(sorted((s.name, s.category, s.tags) for s in SUBJECTS.values())) + repr(sorted(ENVIRONMENTS.items()))
+    text += repr(sorted(WEATHER_WORDS.items()))
     return hashlib.sha256(text.encode()).hexdigest()[:8]

@@ -259,7 +259,7 @@ def test_embed_matches_sentence_transformers(enc: Encoder) -> None:
 def test_versions(enc: Encoder) -> None:
     from engine_server.encoder import SUBJECT_MAP_VERSION
 
-    assert SUBJECT_MAP_VERSION.startswith("subject_map-v1.")
+    assert SUBJECT_MAP_VERSION.startswith("subject_map-v2.")
     assert enc.versions == {"embedder": "all-MiniLM-L6-v2/onnx-fp32", "latent_map": "latent_map-v1",
                             "subject_map": SUBJECT_MAP_VERSION}
     assert enc.version == f"all-MiniLM-L6-v2/onnx-fp32+latent_map-v1+{SUBJECT_MAP_VERSION}"

@@ -130,6 +130,33 @@ def test_a_prompt_with_no_known_subject_gets_its_styles_kit(enc: Encoder, prompt
     assert "subjects" not in latent.to_dict() and "environment" not in latent.to_dict()
 
 
+# prompt -> the weather it shows: named weather is shown, a guess from association is not (the latent map
+# alone puts snow on "a cabin in the woods" and on a tavern's interior), sheltered places have none
+WEATHER = {
+    "warm autumn forest cabin at sunset": "clear",
+    "a cabin in the woods": "clear",
+    "a cozy tavern interior on a stormy night": "clear",
+    "an underwater temple lit by bioluminescent coral": "clear",
+    "a drizzly afternoon in the old port": "rain",
+    "dark cyberpunk alley at night in heavy rain": "rain",
+    "overcast industrial harbour": "cloudy",
+    "a snowy pine forest cabin at night": "snow",
+    "frozen lake under the aurora": "snow",
+    "foggy medieval graveyard at dawn": "fog",
+    "a tornado tearing through a town": "storm",
+}
+
+
+@pytest.mark.parametrize("prompt", sorted(WEATHER))
+def test_the_weather_shown_is_the_weather_named(enc: Encoder, prompt: str) -> None:
+    latent = enc.encode(prompt, 3)
+    assert latent.weather == WEATHER[prompt], (latent.weather, latent.weather_intensity, latent.environment)
+    if latent.weather == "clear":
+        assert latent.weather_intensity <= 0.2
+    else:
+        assert latent.weather_intensity >= 0.3, "a weather shown is visible"
+
+
 def test_pinned_subjects_pick_the_kit_and_unknown_names_are_refused() -> None:
     latent = make_latent(geometry_style="natural").with_fields({"subjects": ["cabin", "pine"]})
     _, items = plan_kit(latent, 1, 6)

@@ -17,6 +17,7 @@ from engine_server import config
 from engine_server.encoder.embedder import EMBEDDER_VERSION, Embedder
 from engine_server.encoder.mapper import LATENT_MAP_VERSION, LatentMapper
 from engine_server.encoder.subjects import SUBJECT_MAP_VERSION, Match, SubjectMatcher
+from engine_server.encoder.weather import weather_fields
 from engine_server.errors import InvalidArgument
 from engine_server.inputs import MAX_PROMPT_CHARS, check_prompt, check_seed
 from engine_server.latent import Latent
@@ -60,7 +61,8 @@ class Encoder:
         embedding = self._embedder.embed([text])[0]
         latent = self._mapper.to_latent(embedding, seed)
         found = self.subjects(text)
-        return latent.with_fields({"subjects": found.subjects, "environment": found.environment})
+        weather = weather_fields(latent, self._mapper.weather_probs(embedding), found.environment, text)
+        return latent.with_fields({"subjects": found.subjects, "environment": found.environment, **weather})
 
     def subjects(self, prompt: str) -> Match:
         """What the prompt names (subject recipes, hero first) and where (the environment)."""

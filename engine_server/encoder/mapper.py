@@ -132,6 +132,11 @@ class LatentMapper:
             key_jitter=float(outs[k + 2][0]),
         )
 
+    def weather_probs(self, embedding: np.ndarray) -> dict[str, float]:
+        """The map's probability of each weather for an embedding (the encoder settles guesses with it)."""
+        probs = self.run(embedding).probs["weather"]
+        return {c: float(p) for c, p in zip(self._choices["weather"], probs, strict=True)}
+
     # -- latent --------------------------------------------------------------------------------------
     def to_latent(self, embedding: np.ndarray, seed: int) -> L.Latent:
         out = self.run(embedding)

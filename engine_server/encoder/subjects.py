@@ -31,7 +31,8 @@ from engine_server.vocabulary import (
     vocabulary_digest,
 )
 
-SUBJECT_MAP_VERSION = f"subject_map-v1.{vocabulary_digest()}"
+# v2: the environment found here also settles the weather (encoder/weather.py)
+SUBJECT_MAP_VERSION = f"subject_map-v2.{vocabulary_digest()}"
 WORD_THRESHOLD = 0.72  # cosine of an untagged word to its best tag (measured: spruce->pine 0.71, reef->coral 0.84)
 PAIR_THRESHOLD = 0.80  # a two-word phrase must be closer still: pairs of unrelated nouns drift toward tags
 MARGIN = 0.02  # a subject must beat the best environment tag by this much to claim a word (and vice versa)
