@@ -20,6 +20,8 @@ MODALITIES = ("mesh", "music", "image", "video")  # a panel's defaults before th
 # Latent fields never shown as editable (the seed has its own widget; the embedding is 384 numbers).
 HIDDEN_FIELDS = frozenset({"seed", "embedding"})
 MANIFEST = "pack.json"
+# Latent v2 fields a latent leaves out while they hold these values (a v1 latent reads with them).
+OMITTED_DEFAULTS: Mapping[str, Any] = {"subjects": [], "environment": "open"}
 
 
 # ------------------------------------------------------------------ addresses
@@ -334,6 +336,48 @@ def editable_fields(describe_fields: Iterable[Mapping[str, Any]]) -> list[dict[s
 def pins_for(latent: Mapping[str, Any], locked: Iterable[str]) -> dict[str, Any]:
     """Locked fields become pins, with the latent's current values."""
     return {name: latent[name] for name in sorted(set(locked)) if name in latent and name != "seed"}
+
+
+def field_value(latent: Mapping[str, Any], name: str) -> Any:
+    """A latent field's value for a panel (None when the latent lacks it): a v2 field the latent
+    leaves out, or sends empty over gRPC (proto3's unset), reads as its default."""
+    if name in OMITTED_DEFAULTS and not latent.get(name):
+        return OMITTED_DEFAULTS[name]
+    return latent.get(name)
+
+
+def subject_name(text: str) -> str:
+    """A recipe name as the engine spells it: "Lamp Post" is lamp_post."""
+    return "_".join(text.strip().lower().split())
+
+
+def subjects_text(value: Any) -> str:
+    """A latent's subjects ([{name, words}] or names, hero first) as the text a panel edits: "lighthouse, well"."""
+    return ", ".join(str(s.get("name", "")) if isinstance(s, Mapping) else str(s) for s in value or [])
+
+
+def subjects_value(text: str, held: Any = ()) -> list[Any]:
+    """The subjects for a panel's text such as "lighthouse, well" (hero first), to send as a pin.
+
+    A name the latent already `held` keeps its entry (with the prompt's words that picked it), so
+    locking an unedited list changes nothing. Names are not checked here: the engine refuses an
+    unknown one with the list of known recipes."""
+    entries = {str(s.get("name")): dict(s) for s in held or [] if isinstance(s, Mapping)}
+    names = [subject_name(n) for n in text.split(",") if n.strip()]
+    return [entries.get(n, n) for n in names]
+
+
+def complete_subjects(text: str, choices: Sequence[str]) -> list[str]:
+    """Suggestions while typing a comma-separated subjects text: the names so far, then each recipe
+    that contains the word being typed, those starting with it first (names already listed are not
+    offered again)."""
+    head, sep, tail = text.rpartition(",")
+    done = [n.strip() for n in head.split(",") if n.strip()] if sep else []
+    prefix = "".join(f"{n}, " for n in done)
+    typed = subject_name(tail)
+    listed = {subject_name(n) for n in done}
+    found = sorted((c for c in choices if typed in c and c not in listed), key=lambda c: not c.startswith(typed))
+    return [prefix + c for c in found]
 
 
 def regenerate_spec(manifest: Mapping[str, Any], only: Sequence[str]) -> GenerateSpec:

@@ -21,6 +21,7 @@ from typing import Any, cast
 import pytest
 
 from motif_client import MotifClient, engine_process, packinfo, rules, runner, tasks
+from motif_client.errors import EngineError
 from motif_client.runner import Busy, GenerateSpec, JobRunner, TickWorker
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -377,6 +378,30 @@ def test_modalities_and_sketch_targets_come_from_the_real_describe(client: Motif
     targets = packinfo.sketch_targets(info, ["mesh", "music", "image", "probe"])
     assert targets == {"image": "sketch"}, targets  # the image decoder's image-kind option
     assert packinfo.sketch_targets(info, ["mesh", "music"]) == {}
+
+
+def test_subjects_text_round_trips_through_the_real_describe_and_encode(client: MotifClient) -> None:
+    """A panel's "Lighthouse, well" is a subjects pin the engine obeys; Describe lists the names to offer."""
+    info = client.describe()
+    field = next(f for f in info["latent_fields"] if f["name"] == "subjects")
+    assert field["kind"] == "subjects" and len(field["choices"]) == 64 and "lighthouse" in field["choices"]
+    environment = next(f for f in info["latent_fields"] if f["name"] == "environment")
+    assert environment["kind"] == "choice" and "open" in environment["choices"]
+    latent = client.encode("a quiet evening", seed=3, pins={"subjects": packinfo.subjects_value("Lighthouse, well")})
+    assert [s["name"] for s in latent["subjects"]] == ["lighthouse", "well"]
+    assert packinfo.subjects_text(latent["subjects"]) == "lighthouse, well"
+    held = [{"name": "cabin", "words": "log cabin"}]
+    assert packinfo.subjects_value("cabin, lamp post", held) == [{"name": "cabin", "words": "log cabin"}, "lamp_post"]
+    assert packinfo.subjects_value(" , ") == [] and packinfo.subjects_text(None) == ""
+    assert packinfo.field_value(latent, "environment") == "open", "proto3's empty environment is open"
+    assert packinfo.field_value({}, "subjects") == [] and packinfo.field_value({}, "tempo_bpm") is None
+    offered = packinfo.complete_subjects("lighthouse, we", field["choices"])
+    assert offered[0] == "lighthouse, well" and "lighthouse, tower" in offered
+    rest = packinfo.complete_subjects("Lighthouse, ", field["choices"])
+    assert len(rest) == 63 and "Lighthouse, lighthouse" not in rest
+    with pytest.raises(EngineError, match="Unknown subject") as refused:
+        client.encode("a quiet evening", seed=3, pins={"subjects": packinfo.subjects_value("lighthouse, dragon")})
+    assert refused.value.code == "INVALID_ARGUMENT"
 
 
 # ------------------------------------------------------------------ packinfo and rules

@@ -220,6 +220,33 @@ if __name__ != "__main__":
             rows = {p["pack_id"]: p for p in c.list_packs()}
         assert rows[pack["pack_id"]]["client"] == "blender"
 
+    def test_subjects_typed_in_the_panel_are_the_kit_the_engine_builds(ext_zip: Path, engine: Any,
+                                                                       tmp_path: Path) -> None:
+        """The latent panel's subjects text (recipe names, hero first) is a pin when locked: the mesh
+        decoder builds those recipes for a prompt that names neither; an unknown name gets the
+        engine's sentence in the panel and a report, and no pack."""
+        r = blender("subjects", tmp_path, zip=ext_zip, address=engine.address, prompt="a quiet evening", seed=515)
+        kind, encoded_text, locked, n_choices = r["encoded"]
+        assert kind == "subjects" and not locked and n_choices == 64
+        assert "lighthouse" not in encoded_text and "well" not in encoded_text, encoded_text
+        assert r["environment"] == ["choice", "open", True], "gRPC's empty environment reads as open"
+        assert r["suggested"] == ["lighthouse, well"]
+        assert {"subjects", "environment"} <= set(r["locked"])
+        assert r["pins"]["subjects"] == ["lighthouse", "well"] and r["pins"]["environment"] == "snow"
+        assert ["prop", "text", "Subjects"] in r["drawn"] and ["prop", "text", "Environment"] in r["drawn"]
+        g = r["generated"]
+        assert g["status"][0] == "INFO" and g["status"][1].startswith("Imported "), g["status"]
+        assert [s["name"] for s in g["pins"]["subjects"]] == ["lighthouse", "well"], "pack.json records the pin"
+        assert [s["name"] for s in g["latent"][0]] == ["lighthouse", "well"] and g["latent"][1] == "snow"
+        recipes = [name for name, _hero in g["recipes"]]
+        assert {"lighthouse", "well"} <= set(recipes), recipes
+        assert [name for name, hero in g["recipes"] if hero] == ["lighthouse"], g["recipes"]
+        assert g["panel_after"] == ["lighthouse, well"]
+        u = r["unknown"]
+        assert u["status"][0] == "ERROR" and "Unknown subject(s): dragon" in u["status"][1], u["status"]
+        assert any(level == "ERROR" and "Unknown subject(s): dragon" in msg for level, msg in u["reports"])
+        assert u["new_packs"] == 0
+
     def test_engine_down_wrong_address_and_refusals_are_clear_and_import_nothing(ext_zip: Path,
                                                                                  tmp_path: Path) -> None:
         port = free_port()
@@ -334,6 +361,12 @@ if __name__ != "__main__":
         assert sum(1 for w in latent if w[:2] == ["prop", "color"]) == 5
         assert ["prop", "value", "Tempo Bpm"] in [w[:3] for w in latent]
         assert ["prop", "text", "Key"] in [w[:3] for w in latent]
+        v2 = [w[:3] for w in r["latent_v2"]]
+        assert ["prop", "text", "Subjects"] in v2 and ["prop", "text", "Environment"] in v2
+        assert any(w[0] == "label" and "comma-separated" in w[1] for w in r["latent_v2"])
+        assert r["subjects_field"] == ["subjects", "cabin, pine"]
+        assert sum(1 for w in r["latent_v2"] if w[:2] == ["prop", "locked"]) == \
+            sum(1 for w in latent if w[:2] == ["prop", "locked"]) + 2, "subjects and environment have locks"
         history = r["history"]
         for pair in (["template_list", "MOTIF_UL_history"], ["op", "motif.reimport"],
                      ["op", "motif.load_pack_latent"], ["menu", "MOTIF_MT_regenerate"]):
@@ -699,6 +732,56 @@ def scenario_generate(a: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def scenario_subjects(a: dict[str, Any]) -> dict[str, Any]:
+    """Encode, type the subjects (and an environment) in the latent panel, Generate the mesh; then an
+    unknown name."""
+    bpy, runtime, _prefs = _install(a["zip"], a["address"])
+    props = sys.modules[f"{MODULE}.props"]
+    scene = bpy.context.scene
+    state = scene.motif
+    bpy.ops.motif.test_connection()
+    _drain(runtime, 60)
+    state.prompt, state.seed = a["prompt"], a["seed"]
+    for d in state.decoders:
+        d.enabled = d.name == "mesh"
+    bpy.ops.motif.encode()
+    _drain(runtime, 60)
+    fields = {f.name: f for f in state.fields}
+    subjects, environment = fields["subjects"], fields["environment"]
+    out: dict[str, Any] = {
+        "encoded": [subjects.kind, subjects.text, subjects.locked, len(subjects.choices.split("\n"))],
+        "environment": [environment.kind, environment.text, "snow" in environment.choices.split("\n")],
+        "suggested": props._field_search(subjects, bpy.context, "lighthouse, we")[:1],
+    }
+    subjects.text = "lighthouse, well"  # typing in the field locks it, as for every field
+    environment.text = "snow"
+    out["locked"] = sorted(f.name for f in state.fields if f.locked)
+    out["pins"] = props.current_pins(state)
+    out["drawn"] = [w[:3] for w in _plain(_draw(sys.modules[f"{MODULE}.panel"].MOTIF_PT_latent, bpy.context))
+                    if w[:2] == ["prop", "text"]]
+    bpy.ops.motif.generate()
+    _drain(runtime, 580)
+    st = runtime.SESSION.status
+    entry = state.history[-1]
+    manifest = json.loads(entry.manifest_json)
+    kit_path = next(x["path"] for x in manifest["assets"] if x["role"] == "kit")
+    kit = json.loads((Path(entry.pack_dir) / kit_path).read_text())["kit"]
+    out["generated"] = {"status": [st.level, st.text], "pins": manifest["request"]["pins"],
+                        "latent": [manifest["latent"].get("subjects"), manifest["latent"].get("environment")],
+                        "recipes": [[x.get("recipe"), bool(x.get("hero"))] for x in kit["assets"]],
+                        "panel_after": [f.text for f in state.fields if f.name == "subjects"]}
+
+    subjects = next(f for f in state.fields if f.name == "subjects")
+    subjects.text = "lighthouse, dragon"
+    runtime.REPORTS.clear()
+    packs = len(state.history)
+    bpy.ops.motif.generate()
+    _drain(runtime, 60)
+    out["unknown"] = {"status": [st.level, st.text], "reports": list(runtime.REPORTS),
+                      "new_packs": len(state.history) - packs}
+    return out
+
+
 def scenario_engine_down(a: dict[str, Any]) -> dict[str, Any]:
     bpy, runtime, prefs = _install(a["zip"], a["address"])
     scene = bpy.context.scene
@@ -969,6 +1052,15 @@ def scenario_panel(a: dict[str, Any]) -> dict[str, Any]:
     _drain(runtime, 120)
     latent = _draw(panel.MOTIF_PT_latent, ctx)
     history = _draw(panel.MOTIF_PT_history, ctx)
+    # a v2 latent (subjects and environment), shown before any Describe
+    props.fill_latent(ctx.scene.motif, {**manifest["latent"], "environment": "snow",
+                                        "subjects": [{"name": "cabin", "words": "log cabin"}, {"name": "pine",
+                                                                                              "words": "pines"}]},
+                      None)
+    latent_v2 = _draw(panel.MOTIF_PT_latent, ctx)
+    subjects = next(f for f in ctx.scene.motif.fields if f.name == "subjects")
+    out["subjects_field"] = [subjects.kind, subjects.text]
+    props.fill_latent(ctx.scene.motif, manifest["latent"], None)
     menu_log: list[list[Any]] = []
     menu_self = type("MenuSelf", (), {})()
     menu_self.layout = _Recorder(menu_log)
@@ -991,13 +1083,14 @@ def scenario_panel(a: dict[str, Any]) -> dict[str, Any]:
     for fn in bpy.types.TOPBAR_MT_file_import._dyn_ui_initialize():
         if getattr(fn, "__module__", "").startswith(MODULE):
             fn(menu_self, ctx)
-    logs = [idle, busy, sketch, reattach, empty_feed, feed, empty_latent, latent, history, menu_log, prefs_log,
-            import_menu]
+    logs = [idle, busy, sketch, reattach, empty_feed, feed, empty_latent, latent, latent_v2, history, menu_log,
+            prefs_log, import_menu]
     out.update({
         "main_idle": _plain(idle), "main_busy": _plain(busy), "main_sketch": [w[:2] for w in sketch],
         "main_reattach": _plain(reattach), "feed_empty": _plain(empty_feed), "feed": _plain(feed),
         "import_menu": _plain(import_menu),
-        "latent_empty": _plain(empty_latent), "latent": _plain(latent), "history": _plain(history),
+        "latent_empty": _plain(empty_latent), "latent": _plain(latent), "latent_v2": _plain(latent_v2),
+        "history": _plain(history),
         "regenerate_menu": [w[2] for w in menu_log if w[0] == "op"], "prefs": _plain(prefs_log),
         "unknown_names": _unknown_names(logs), "module": mod.__name__,
     })

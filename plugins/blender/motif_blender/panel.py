@@ -127,6 +127,9 @@ class MOTIF_PT_latent(_SubPanel, bpy.types.Panel):
                     grid.prop(w, "weight", text=w.name.replace("_", " ").title(), slider=True)
             elif f.kind == "choice":
                 row.prop(f, "text", text=label)
+            elif f.kind == "subjects":
+                row.prop(f, "text", text=label)
+                layout.label(text="Recipe names, hero first, comma-separated", icon="BLANK1")
             else:
                 row.prop(f, "value", text=label)
 

@@ -82,6 +82,8 @@ def _field_text_update(self: Any, context: Any) -> None:
 
 def _field_search(self: Any, context: Any, edit_text: str) -> list[str]:
     choices = [c for c in self.choices.split("\n") if c]
+    if self.kind == "subjects":  # a comma-separated list: complete the name being typed
+        return packinfo.complete_subjects(edit_text, choices)
     return [c for c in choices if edit_text.lower() in c.lower()] or choices
 
 
@@ -114,12 +116,13 @@ class MotifLatentField(bpy.types.PropertyGroup):
     """One named latent field as Describe states it; `value` or `text` holds it, `locked` pins it."""
 
     # `name` is built in: the field name
-    kind: StringProperty()  # type: ignore  # float | choice | palette | weights
+    kind: StringProperty()  # type: ignore  # float | int | choice | palette | weights | subjects
     doc: StringProperty()  # type: ignore
     vmin: FloatProperty()  # type: ignore
     vmax: FloatProperty()  # type: ignore
     choices: StringProperty()  # type: ignore  # newline-separated
     value: FloatProperty(name="Value", update=_field_float_update)  # type: ignore
+    # a choice, or the subjects as comma-separated recipe names (hero first)
     text: StringProperty(name="Value", update=_field_text_update, search=_field_search)  # type: ignore
     locked: BoolProperty(name="Lock", description="Keep this value: it is sent as a pin")  # type: ignore
 
@@ -239,7 +242,7 @@ def remember_job(state: Any, job: Mapping[str, Any] | None, prompt: str = "") ->
 def fill_latent(state: Any, latent: Mapping[str, Any], describe: Mapping[str, Any] | None) -> None:
     """Show `latent` as editable fields; locks the user set are kept."""
     fields_info = packinfo.editable_fields((describe or {}).get("latent_fields", [])) or [
-        {"name": k, "kind": _kind_of(v)} for k, v in latent.items() if k not in packinfo.HIDDEN_FIELDS
+        {"name": k, "kind": _kind_of(k, v)} for k, v in latent.items() if k not in packinfo.HIDDEN_FIELDS
     ]
     locked = {f.name for f in state.fields if f.locked}
     with filling():
@@ -247,20 +250,22 @@ def fill_latent(state: Any, latent: Mapping[str, Any], describe: Mapping[str, An
         state.fields.clear()
         for info in fields_info:
             name = info["name"]
-            if name not in latent:
+            value = packinfo.field_value(latent, name)
+            if value is None:
                 continue
             f = state.fields.add()
             f.name = name
-            f.kind = info.get("kind", _kind_of(latent[name]))
+            f.kind = info.get("kind", _kind_of(name, value))
             f.doc = info.get("doc", "")
             f.vmin = float(info.get("min", 0.0))
             f.vmax = float(info.get("max", 0.0))
             f.choices = "\n".join(info.get("choices", []))
-            value = latent[name]
             if f.kind in ("float", "int"):
                 f.value = float(value)
             elif f.kind == "choice":
                 f.text = str(value)
+            elif f.kind == "subjects":
+                f.text = packinfo.subjects_text(value)
             f.locked = name in locked
         state.palette.clear()
         for sw in latent.get("palette", []):
@@ -275,7 +280,10 @@ def fill_latent(state: Any, latent: Mapping[str, Any], describe: Mapping[str, An
             item.weight = float(weight)
 
 
-def _kind_of(value: Any) -> str:
+def _kind_of(name: str, value: Any) -> str:
+    """A field's kind from its value, for a latent shown before any Describe."""
+    if name == "subjects":
+        return "subjects"
     if isinstance(value, list):
         return "palette"
     if isinstance(value, dict):
@@ -293,6 +301,8 @@ def current_latent(state: Any) -> dict[str, Any]:
             latent[f.name] = int(f.value) if f.kind == "int" else float(f.value)
         elif f.kind == "choice":
             latent[f.name] = f.text
+        elif f.kind == "subjects":
+            latent[f.name] = packinfo.subjects_value(f.text, latent.get(f.name))
         elif f.kind == "palette":
             latent[f.name] = [
                 {"color": "#" + "".join(f"{round(min(max(c, 0.0), 1.0) * 255):02x}" for c in sw.color),
