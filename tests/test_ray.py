@@ -249,6 +249,39 @@ def test_a_task_out_of_memory_fails_its_job_with_a_sentence(ray_engine: Engine, 
         ray_cluster.remove_node(full)
 
 
+def test_a_job_no_node_can_take_yet_says_it_waits_then_runs(ray_engine: Engine, ray_cluster: Any,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every worker node busy: the job says what it waits for (not a silent stall), then runs when one frees."""
+    import ray
+    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+    @ray.remote(num_cpus=2)
+    class Hold:
+        def ready(self) -> bool:
+            return True
+
+    executor = ray_engine.jobs.executor
+    assert isinstance(executor, RayExecutor)
+    monkeypatch.setattr(executor, "wait_notice_s", 1.0)
+    holds = [Hold.options(scheduling_strategy=NodeAffinitySchedulingStrategy(n.node_id, soft=False)).remote()
+             for n in ray_cluster.worker_nodes]
+    ray.get([h.ready.remote() for h in holds], timeout=60)
+    try:
+        with MotifClient(ray_engine.address) as c:
+            events = c.generate(prompt="the cluster is busy", seed=76, decoders=["probe"], timeout_s=120)
+            waiting = next(ev for ev in events if "waiting for a Ray node" in ev.message)
+            assert waiting.stage == "probe" and "1 CPU(s) free" in waiting.message, waiting
+            for h in holds:
+                ray.kill(h)
+            holds = []
+            rest = list(events)
+        assert rest[-1].kind == "done", rest[-1]
+        assert not any("waiting" in ev.message for ev in rest), "the notice is said once"
+    finally:
+        for h in holds:
+            ray.kill(h)
+
+
 def test_ray_missing_is_a_sentence_before_the_engine_binds(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setitem(sys.modules, "ray", None)  # what `import ray` does where it is not installed
     with pytest.raises(FailedPrecondition) as err:

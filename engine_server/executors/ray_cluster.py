@@ -154,13 +154,15 @@ class RayExecutor(Executor):
     name = "ray"
 
     def __init__(self, address: str = "auto", *, shared_dir: Path | str | None = None, max_retries: int = 3,
-                 cancel_grace_s: float = 1.5, object_store_mb: int = 512, poll_s: float = 0.05) -> None:
+                 cancel_grace_s: float = 1.5, object_store_mb: int = 512, poll_s: float = 0.05,
+                 wait_notice_s: float = 10.0) -> None:
         self.address = address or "auto"
         self.shared_dir = Path(shared_dir).resolve() if shared_dir else None  # same path on every node
         self.max_retries = max_retries
         self.cancel_grace_s = cancel_grace_s
         self.object_store_mb = object_store_mb  # only for `local`: the cluster started here
         self.poll_s = poll_s
+        self.wait_notice_s = wait_notice_s  # a task free to run that no node has taken this long is said to wait
         self._ray: Any = None
         self._task: Any = None
         self._board: Any = None
@@ -311,13 +313,28 @@ class RayExecutor(Executor):
         results: dict[str, NodeResult] = {}
         kill_at: float | None = None
         said: dict[str, str] = {}  # the last message of each decoder
+        free_since: dict[str, float] = {}  # decoder -> when its upstream was done (it could run from then)
+        started: set[str] = set()
+        noticed: set[str] = set()
 
         def forward() -> None:
             try:
-                events, _ = ray.get(self._board.take.remote(job_id), timeout=10)
+                events, where = ray.get(self._board.take.remote(job_id), timeout=10)
             except Exception:  # progress is best effort; the tasks' results are what count
                 log.warning("job %s: progress from the cluster was lost", job_id, exc_info=True)
                 return
+            started.update(where)
+            now = time.monotonic()
+            for name in pending.values():
+                after = [n for n in registry.get(name).after if n in refs]
+                if name in started or name in noticed or any(n not in results for n in after):
+                    continue
+                since = free_since.setdefault(name, now)
+                if now - since >= self.wait_notice_s:  # said once: the message stands until the task starts
+                    noticed.add(name)
+                    on_progress(name, min(sum(got.values()) / total, 1.0),
+                                f"{name}: waiting for a Ray node with {_needs_text(needs_of(registry.get(name)))} free "
+                                "(the cluster is busy; `ray status` shows what runs)")
             for stage, fraction, message in events:
                 if stage in got:  # the task counts as if the decoders before it had run: keep its own share
                     got[stage] = min(weights[stage], max(got[stage], fraction * total - bases[stage]))
