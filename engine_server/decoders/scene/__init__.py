@@ -67,7 +67,8 @@ class Shoot:
                 hero_u = float((int(np.argmax(cw)) + 0.5) / len(cw))
         hero_h = hero_height(pieces)
         framing = choose_framing(latent, aspect, wall, rng, sketch.horizon if sketch else None, hero_u, hero_h)
-        layout = plan_layout(pieces, framing, np.random.default_rng(derive_seed(request.seed, "layout")), sketch)
+        layout = plan_layout(pieces, framing, np.random.default_rng(derive_seed(request.seed, "layout")), sketch,
+                             look.environment, look.enclosure)
 
         def stage_progress(f: float, m: str) -> None:
             ctx.progress(lo + (hi - lo) * (0.2 + 0.8 * f), f"{label}: {m}")

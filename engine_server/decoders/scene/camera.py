@@ -111,21 +111,41 @@ def choose_framing(latent: Latent, aspect: float, wall_height: float, rng: np.ra
     horizon sits on a third (low when the sky carries the picture: dawn, dusk, storms, clear skies)
     unless a sketch says where, raised if needed so the hero's feet stay in frame (a high camera looks
     down); the hero stands on a vertical third; the back wall row stands where it fills about a third
-    of the frame and its top stays low, and far enough back that the hero's top fits too.
+    of the frame and its top stays low, and far enough back that the hero's top fits too. A small hero
+    brings the camera down and tilts it a little toward the ground; boats and docks put it on the quay,
+    looking down onto the water; a station corridor is seen straight down its length.
     """
+    from engine_server.decoders.scene.layout import AFLOAT
+    from engine_server.decoders.scene.look import enclosure_of
+
+    enclosure = enclosure_of(latent)
+    # boats and docks: the camera stands on the quay and looks down onto the water, so the water reads
+    afloat = latent.environment in ("open", "snow", "desert", "forest") and any(n in AFLOAT for n, _ in latent.subjects)
     lens = float(np.clip(40.0 - 14.0 * latent.tension + 6.0 * (0.5 - latent.arousal), 24.0, 50.0))
     height = 1.6
     if latent.tension > 0.6:
         height = 1.05
     elif latent.valence > 0.4 and latent.arousal < 0.4:
         height = 2.4
+    small = 0.0 < hero_height < 1.5 and not afloat
+    if small:  # a small hero (a tombstone, a barrel): the camera comes down to it
+        height = min(height, max(0.9, 0.6 + 0.5 * hero_height))
+    elif afloat:
+        height = 2.6
     dramatic_sky = latent.time_of_day in ("dawn", "dusk") or latent.weather in ("storm", "clear")
-    horizon = sketch_horizon if sketch_horizon is not None else (0.36 if dramatic_sky else 0.42)
+    horizon = sketch_horizon if sketch_horizon is not None else (0.36 if dramatic_sky and not enclosure else 0.42)
+    if sketch_horizon is None:
+        if enclosure == "corridor":
+            horizon = 0.5  # one-point perspective: the corridor's lines meet at the centre of the frame
+        elif afloat:
+            horizon = 0.62
+        elif small:
+            horizon = max(horizon, 0.48)  # tilted down a little, so the ground (and the hero) comes near
     horizon = float(np.clip(horizon, 0.12, 0.88))
     tan_half_w = SENSOR_W / 2.0 / lens
     tan_half_h = tan_half_w / aspect
     roll = 0.0
-    if latent.tension > 0.7:
+    if latent.tension > 0.7 and enclosure != "corridor":
         roll = float((3.0 + 3.0 * (latent.tension - 0.7) / 0.3) * (1 if rng.random() < 0.5 else -1))
     hero_u = sketch_hero_u if sketch_hero_u is not None else (1 / 3 if rng.random() < 0.5 else 2 / 3)
     back = 10.0
@@ -137,6 +157,9 @@ def choose_framing(latent: Latent, aspect: float, wall_height: float, rng: np.ra
         # the hero stands at up to 0.75 of the back depth; its top must stay well inside the frame
         hero_min = max(hero_height - height, 0.0) / (0.7 * (1.0 - horizon) * 2.0 * tan_half_h)
         back = float(np.clip(max(back, hero_min / 0.75), 10.0, 40.0))
+        if enclosure == "corridor":
+            back = max(back, 24.0)  # a long run of corridor to the window at its end
+            break
         # ... and its feet too: a high camera with a low horizon would see nothing but sky and walls
         if sketch_horizon is not None:
             break

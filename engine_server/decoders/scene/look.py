@@ -112,6 +112,7 @@ class Look:
     stars: bool = False  # a black, starry sky (space)
     hill_color: RGB | None = None  # backdrop hills / dunes colour when the environment sets it
     frost: float = 0.0  # 0..1: snow settles on the kit's up-facing surfaces
+    enclosure: str = ""  # "" (open air) | "room" | "corridor": the set is a shell with walls and a ceiling
 
     @property
     def night(self) -> bool:
@@ -261,6 +262,19 @@ def make_look(latent: Latent) -> Look:
     return environment_look(look, latent, lin, lab) if latent.environment != "open" else look
 
 
+STATION_HARDWARE = ("console", "door", "wall_panel", "pipe_run")  # space subjects that are inside a station
+
+
+def enclosure_of(latent: Latent) -> str:
+    """Whether the set is indoors: an interior is a room; space whose subjects are station hardware
+    (consoles, doors, panels, pipes) is a corridor of the station (anything else in space stays outdoors)."""
+    if latent.environment == "interior":
+        return "room"
+    if latent.environment == "space" and any(name in STATION_HARDWARE for name, _ in latent.subjects):
+        return "corridor"
+    return ""
+
+
 def environment_look(look: Look, latent: Latent, lin: list[np.ndarray], lab: np.ndarray) -> Look:
     """The environment's medium and place over the time-of-day look: each keeps the palette's say
     (anchor colours are tinted toward the nearest palette colour) but sets sky, air, ground and particles."""
@@ -305,7 +319,13 @@ def environment_look(look: Look, latent: Latent, lin: list[np.ndarray], lab: np.
                   cloud_cover=0.0, sun_strength=look.sun_strength * 0.5, sun_angle=2.0, fog_density=0.01,
                   fog_color=toward("#3a2c20", 0.7), practical=1.0, precipitation="", wetness=0.0, snow_cover=0.0,
                   ground_color=toward("#4a3a2c", 0.7), hill_color=toward("#2a2018", 0.7),
-                  exposure_key=look.exposure_key * 0.8, lightning=False)
+                  exposure_key=look.exposure_key * 0.8, lightning=False, enclosure="room")
+    elif env == "space" and enclosure_of(latent) == "corridor":  # inside the station: its own lights carry it
+        black = (0.002, 0.002, 0.004)
+        ch.update(sky_zenith=black, sky_horizon=black, sky_ground=black, sky_strength=0.05, cloud_cover=0.0,
+                  fog_density=0.0, sun_strength=look.sun_strength * 0.5, sun_angle=0.5, stars=True, precipitation="",
+                  wetness=0.0, snow_cover=0.0, lightning=False, practical=1.0, enclosure="corridor",
+                  ground_color=toward("#4a4c52", 0.3))
     elif env == "space":
         black = (0.002, 0.002, 0.004)
         ch.update(sky_zenith=black, sky_horizon=black, sky_ground=black, sky_strength=0.05, cloud_cover=0.0,

@@ -133,6 +133,10 @@ class Stage:
         self._dress(layout, {p.name: p for p in pieces})
         self._ground()
         self._backdrop(layout)
+        if layout.room is not None:
+            self._shell(layout.room)
+        if layout.water is not None:
+            self._water(*layout.water)
         self._progress((len(pieces) + 2) / (len(pieces) + 3), "lighting")
         self._world()
         self._sun()
@@ -374,12 +378,14 @@ class Stage:
         """Distant skyline (towns) or hills (nature) that read through the fog as depth."""
         bpy = _bpy()
         look = self.look
-        if look.environment == "interior":
-            return  # a dark hall: no skyline or hills beyond the set
+        if look.environment == "interior" or look.enclosure:
+            return  # a room or a corridor: no skyline or hills beyond the set
         fr = self.framing
         cam = fr.camera
         rng = self.rng
-        far0 = fr.back_depth + 18.0
+        row_y = max((p.y for p in layout.placements if p.role == "wall"), default=0.0)
+        # beyond the wall row; across open water, a town or hills on the far shore
+        far0 = max(fr.back_depth, row_y) + (18.0 if layout.water is None else 90.0)
         sky = layout.skyline
         urban = self.style in URBAN and look.environment not in ("underwater", "desert", "forest", "snow")
         mat = self._building_material() if urban else self._hill_material()
@@ -407,8 +413,12 @@ class Stage:
         # the wall top's elevation plus up to a quarter of the frame (towers more, in sci-fi).
         eye = cam.position[2]
         vfov = 2 * math.atan(cam.tan_half_h(fr.aspect))
-        wall_ang = math.atan(max(self._wall_height - eye, 0.5) / fr.back_depth)
+        # without a wall row (open water before a town, say) the skyline stays low over the horizon; a row
+        # pushed back (behind an outdoor hero that is not a building) keeps it low as well
+        wall_ang = math.atan(max(self._wall_height - eye, 0.5) / row_y) if row_y > 0 else 0.0
         reach = {"scifi": 0.3, "architectural": 0.18, "industrial": 0.13, "medieval": 0.1}[self.style]
+        if row_y > fr.back_depth * 1.3 or row_y == 0.0:
+            reach *= 0.5
         for row, dist in enumerate((far0, far0 + 45.0, far0 + 110.0)):
             half = dist * cam.tan_half_w * 1.3
             x = -half
@@ -430,6 +440,179 @@ class Stage:
                                      w * 0.5, look.accents[int(rng.integers(0, len(look.accents)))])
                 x += w
                 k += 1
+
+    def _toward(self, anchor_hex: str, amount: float) -> tuple[float, float, float]:
+        """An anchor colour moved toward its nearest palette colour: the set's surfaces keep the pack's palette."""
+        from engine_server.decoders.scene.look import tint
+        from engine_server.oklab import hex_to_srgb, linear_to_oklab, srgb_to_linear
+
+        a = srgb_to_linear(np.array(hex_to_srgb(anchor_hex), dtype=np.float32))
+        la = linear_to_oklab(a)
+        pal = [np.asarray(c, dtype=np.float32) for c in self.look.palette_lin]
+        near = min(pal, key=lambda c: float(np.linalg.norm(linear_to_oklab(c) - la)))
+        c = tint(a, near, amount)
+        return (float(c[0]), float(c[1]), float(c[2]))
+
+    def _quads(self, name: str, quads: Sequence[Sequence[tuple[float, float, float]]], mat: Any) -> Any:
+        bpy = _bpy()
+        verts = [v for q in quads for v in q]
+        faces = [tuple(range(4 * i, 4 * i + 4)) for i in range(len(quads))]
+        mesh = bpy.data.meshes.new(name)
+        mesh.from_pydata(verts, [], faces)
+        mesh.materials.append(mat)
+        obj = bpy.data.objects.new(name, mesh)
+        self.set_coll.objects.link(obj)
+        return obj
+
+    def _surface(self, name: str, base: Sequence[float], rough: float, metallic: float = 0.0,
+                 seams: tuple[float, float] | None = None) -> Any:
+        """A shell material: the base colour with a little noise; `seams` (cell width, height in metres)
+        draws dark panel joints on any face, for sci-fi bulkheads."""
+        bpy = _bpy()
+        mat = bpy.data.materials.new(name)
+        nt = mat.node_tree
+        p = _principled(mat)
+        assert p is not None
+        p.inputs["Roughness"].default_value = rough
+        p.inputs["Metallic"].default_value = metallic
+        geo = nt.nodes.new("ShaderNodeNewGeometry")
+        noise = nt.nodes.new("ShaderNodeTexNoise")
+        noise.inputs["Scale"].default_value = 0.6
+        nt.links.new(geo.outputs["Position"], noise.inputs["Vector"])
+        ramp = nt.nodes.new("ShaderNodeValToRGB")
+        ramp.color_ramp.elements[0].color = (*[c * 0.8 for c in base], 1.0)
+        ramp.color_ramp.elements[1].color = (*[min(1.0, c * 1.15) for c in base], 1.0)
+        nt.links.new(noise.outputs["Fac"], ramp.inputs["Fac"])
+        colour = ramp.outputs["Color"]
+        if seams is not None:
+            sp = nt.nodes.new("ShaderNodeSeparateXYZ")
+            sn = nt.nodes.new("ShaderNodeSeparateXYZ")
+            nt.links.new(geo.outputs["Position"], sp.inputs[0])
+            nt.links.new(geo.outputs["Normal"], sn.inputs[0])
+            # walls run along x or y, the ceiling is flat: pick the two coordinates that lie in the face
+            nx, nz = _math(nt, "ABSOLUTE", sn.outputs["X"]), _math(nt, "ABSOLUTE", sn.outputs["Z"])
+            u = _math(nt, "ADD", _math(nt, "MULTIPLY", sp.outputs["Y"], nx),
+                      _math(nt, "MULTIPLY", sp.outputs["X"], _math(nt, "SUBTRACT", 1.0, nx)))
+            v = _math(nt, "ADD", _math(nt, "MULTIPLY", sp.outputs["Y"], nz),
+                      _math(nt, "MULTIPLY", sp.outputs["Z"], _math(nt, "SUBTRACT", 1.0, nz)))
+            ju = _math(nt, "LESS_THAN", _math(nt, "FRACT", _math(nt, "DIVIDE", u, seams[0])), 0.035)
+            jv = _math(nt, "LESS_THAN", _math(nt, "FRACT", _math(nt, "DIVIDE", v, seams[1])), 0.04)
+            joint = _math(nt, "MAXIMUM", ju, jv)
+            mix = nt.nodes.new("ShaderNodeMix")
+            mix.data_type = "RGBA"
+            nt.links.new(joint, mix.inputs["Factor"])
+            nt.links.new(colour, mix.inputs["A"])
+            mix.inputs["B"].default_value = (*[c * 0.25 for c in base], 1.0)
+            colour = mix.outputs["Result"]
+        nt.links.new(colour, p.inputs["Base Color"])
+        return mat
+
+    def _glow(self, name: str, colour: Sequence[float], strength: float) -> Any:
+        bpy = _bpy()
+        mat = bpy.data.materials.new(name)
+        mat.cycles.emission_sampling = "NONE"  # seen, not sampled: the lights beside them carry the light
+        p = _principled(mat)
+        assert p is not None
+        p.inputs["Base Color"].default_value = (0.02, 0.02, 0.02, 1.0)
+        p.inputs["Emission Color"].default_value = (*colour, 1.0)
+        p.inputs["Emission Strength"].default_value = strength
+        return mat
+
+    def _shell(self, room: tuple[float, float, float]) -> None:
+        """Walls, ceiling and lights that close the set into a room (ceiling beams and warm lamps) or a
+        sci-fi corridor (panelled, strip lights, a window onto space at its end)."""
+        bpy = _bpy()
+        look = self.look
+        half_w, back, ceil = room
+        corridor = look.enclosure == "corridor"
+        panels = corridor or self.style in ("scifi", "industrial")
+        x0, x1 = -half_w - 0.5, half_w + 0.5
+        y0, y1 = -3.0, back + 0.6
+        if panels:
+            wall_mat = self._surface("shell_wall", self._toward("#5d6472", 0.35), 0.45, 0.4, (1.6, 1.2))
+            ceil_mat = self._surface("shell_ceiling", self._toward("#3e434e", 0.35), 0.5, 0.4, (1.2, 2.0))
+        else:
+            wall_mat = self._surface("shell_wall", self._toward("#8a7458", 0.4), 0.9)
+            ceil_mat = self._surface("shell_ceiling", self._toward("#3a2a1e", 0.4), 0.85)
+        quads: list[list[tuple[float, float, float]]] = [
+            [(x0, y0, 0.0), (x0, y1, 0.0), (x0, y1, ceil), (x0, y0, ceil)],  # left
+            [(x1, y1, 0.0), (x1, y0, 0.0), (x1, y0, ceil), (x1, y1, ceil)],  # right
+            [(x1, y0, 0.0), (x0, y0, 0.0), (x0, y0, ceil), (x1, y0, ceil)],  # behind the camera
+        ]
+        if corridor:  # the end wall around a window onto space
+            wx0, wx1, wz0, wz1 = -0.6 * half_w, 0.6 * half_w, 0.32 * ceil, 0.86 * ceil
+            quads += [[(x0, y1, 0.0), (x1, y1, 0.0), (x1, y1, wz0), (x0, y1, wz0)],
+                      [(x0, y1, wz1), (x1, y1, wz1), (x1, y1, ceil), (x0, y1, ceil)],
+                      [(x0, y1, wz0), (wx0, y1, wz0), (wx0, y1, wz1), (x0, y1, wz1)],
+                      [(wx1, y1, wz0), (x1, y1, wz0), (x1, y1, wz1), (wx1, y1, wz1)]]
+        else:
+            quads.append([(x0, y1, 0.0), (x1, y1, 0.0), (x1, y1, ceil), (x0, y1, ceil)])
+        self._quads("shell_walls", quads, wall_mat)
+        self._quads("shell_ceiling", [[(x0, y0, ceil), (x1, y0, ceil), (x1, y1, ceil), (x0, y1, ceil)]], ceil_mat)
+        boxes: list[tuple[float, float, float, float, float, float]] = []  # x, y, z centre; size x, y, z
+        if panels:  # strip lights along the ceiling, each with an area light that carries its light
+            strip = tuple(float(c) for c in tint_light(look))
+            glow = self._glow("shell_strips", strip, 6.0)
+            strips = (-0.45 * half_w, 0.45 * half_w) if not corridor else (0.0,)
+            for k, sx in enumerate(strips):
+                self._box(f"strip_{k}", (sx, (y0 + y1) / 2, ceil - 0.03), (0.14, y1 - y0 - 1.0, 0.05), glow)
+                data = bpy.data.lights.new(f"strip_light_{k}", "AREA")
+                data.shape = "RECTANGLE"
+                data.size, data.size_y = 0.3, y1 - y0 - 1.0
+                data.energy = 60.0 * (y1 - y0) / len(strips)
+                data.color = strip
+                obj = bpy.data.objects.new(f"strip_light_{k}", data)
+                obj.location = (sx, (y0 + y1) / 2, ceil - 0.1)
+                self.set_coll.objects.link(obj)
+            return
+        beam_mat = self._surface("shell_beams", self._toward("#4a3220", 0.35), 0.8)
+        y = 1.0
+        while y < back:
+            boxes.append((0.0, y, ceil - 0.16, 2 * half_w + 1.0, 0.24, 0.32))
+            y += 2.4
+        boxes.append((0.0, (y0 + y1) / 2, ceil - 0.36, 0.28, y1 - y0, 0.2))  # the ridge beam
+        for k, b in enumerate(boxes):
+            self._box(f"beam_{k}", b[:3], b[3:], beam_mat)
+        lamp = self._glow("shell_lamps", look.lamp_color, 8.0)
+        for k, f in enumerate((0.3, 0.55, 0.8)):
+            at = ((-0.45 if k % 2 == 0 else 0.45) * half_w, back * f, ceil - 0.9)
+            self._box(f"lamp_{k}", at, (0.22, 0.22, 0.3), lamp)
+            self._point_light(f"lamp_light_{k}", (at[0], at[1], at[2] - 0.2), look.lamp_color, 220.0 + 8.0 * back)
+
+    def _box(self, name: str, at: Sequence[float], size: Sequence[float], mat: Any) -> None:
+        sx, sy, sz = (0.5 * v for v in size)
+        x, y, z = at
+        c = [(x + a * sx, y + b * sy, z + d * sz) for d in (-1, 1) for b in (-1, 1) for a in (-1, 1)]
+        faces = [(0, 1, 3, 2), (4, 6, 7, 5), (0, 4, 5, 1), (2, 3, 7, 6), (0, 2, 6, 4), (1, 5, 7, 3)]
+        self._quads(name, [[c[i] for i in f] for f in faces], mat)
+
+    def _water(self, shore: float, level: float) -> None:
+        """Open water from the shoreline to the horizon: a flat plane in the palette's water tint that
+        mirrors the sky, with gentle ripples from a stretched noise bump (no simulation)."""
+        bpy = _bpy()
+        mat = bpy.data.materials.new("motif_water")
+        nt = mat.node_tree
+        p = _principled(mat)
+        assert p is not None
+        p.inputs["Base Color"].default_value = (*[c * 0.5 for c in self._toward("#1f4f5c", 0.5)], 1.0)
+        p.inputs["Roughness"].default_value = 0.04
+        p.inputs["IOR"].default_value = 1.33
+        coord = nt.nodes.new("ShaderNodeTexCoord")
+        stretch = nt.nodes.new("ShaderNodeVectorMath")
+        stretch.operation = "MULTIPLY"
+        stretch.inputs[1].default_value = (0.35, 1.4, 1.0)  # ripples run across the view
+        nt.links.new(coord.outputs["Object"], stretch.inputs[0])
+        noise = nt.nodes.new("ShaderNodeTexNoise")
+        noise.inputs["Scale"].default_value = 1.2
+        noise.inputs["Detail"].default_value = 3.0
+        nt.links.new(stretch.outputs["Vector"], noise.inputs["Vector"])
+        bump = nt.nodes.new("ShaderNodeBump")
+        bump.inputs["Strength"].default_value = 0.25
+        bump.inputs["Distance"].default_value = 0.05
+        nt.links.new(noise.outputs["Fac"], bump.inputs["Height"])
+        nt.links.new(bump.outputs["Normal"], p.inputs["Normal"])
+        s = 1500.0
+        self._quads("water", [[(-s, shore, level), (s, shore, level), (s, s, level), (-s, s, level)]], mat)
 
     def _sign_panel(self, name: str, at: Sequence[float], width: float, colour: Sequence[float]) -> None:
         bpy = _bpy()
@@ -880,6 +1063,12 @@ def _emission_strength(mat: Any) -> float:
     col = p.inputs["Emission Color"]
     lit = col.is_linked or max(col.default_value[:3]) > 0.0
     return float(p.inputs["Emission Strength"].default_value) if lit else 0.0
+
+
+def tint_light(look: Look) -> np.ndarray:
+    """Strip-light colour: a cool white leaning a little toward the palette's strongest accent."""
+    c = np.array([0.85, 0.93, 1.0]) * 0.7 + np.asarray(look.accents[0]) * 0.3
+    return c / max(float(c.max()), 1e-6)
 
 
 def _vec(c: Sequence[float]) -> Any:
