@@ -137,3 +137,30 @@ def test_an_enclosed_set_shows_no_sky(tmp_path: Path, env: str, subjects: list[s
         ys, xs = np.nonzero(sky)
         assert 0 < sky.mean() < 0.08
         assert math.hypot(xs.mean() / 96 - 0.5, ys.mean() / 54 - 0.5) < 0.2
+
+
+def test_a_forest_has_a_canopy_overhead_and_an_open_set_has_none() -> None:
+    from engine_server.decoders.scene.stage import canopy_plan
+
+    lat = make_latent(geometry_style="medieval", environment="forest", subjects=["mushroom"])
+    framing, _ = _plan(lat, [WALL, FLOOR, KitPiece("mushroom", "mushroom", "", (1.0, 1.0), 1.2, hero=True)])
+    sun = np.array([0.7, 0.2, 0.6])
+    plan = canopy_plan("forest", framing, sun, np.random.default_rng(1))
+    eye = framing.camera.position[2]
+    assert len(plan.leaves) >= 5 and plan.trunks
+    for (_, _, z), (_, _, rz) in plan.leaves:
+        assert z - rz > eye  # every leaf mass hangs over the camera's head, none blocks the set
+    # some foliage reaches into the frame's top edge
+    centres = np.array([c for c, _ in plan.leaves])
+    lows = centres - np.array([[0.0, 0.0, r[2]] for _, r in plan.leaves])
+    px, py, depth = framing.camera.project(lows, 1600, 900)
+    assert any(0 < x < 1600 and 0 < y < 900 and d > 0 for x, y, d in zip(px, py, depth, strict=True))
+    # and some cast their shadow on the ground in view (down the sun's line)
+    s = sun / np.linalg.norm(sun)
+    feet = centres - s[None, :] * (centres[:, 2:3] / s[2])
+    fx, fy, fd = framing.camera.project(feet, 1600, 900)
+    assert any(0 < x < 1600 and 0 < y < 900 and d > 0 for x, y, d in zip(fx, fy, fd, strict=True))
+    # the same request draws the same canopy; an open set has none
+    assert canopy_plan("forest", framing, sun, np.random.default_rng(1)) == plan
+    empty = canopy_plan("open", framing, sun, np.random.default_rng(1))
+    assert not empty.leaves and not empty.trunks

@@ -57,6 +57,45 @@ class Passes:
 _BLENDER_SCRIPTS = re.compile(r"[/\\]bpy[/\\]\d+\.\d+[/\\]scripts")
 
 
+@dataclass(frozen=True)
+class Canopy:
+    """A forest's overhead: leaf masses (centre, radii in metres) and trunks (foot, radius, height)."""
+
+    leaves: tuple[tuple[tuple[float, float, float], tuple[float, float, float]], ...]
+    trunks: tuple[tuple[tuple[float, float], float, float], ...]
+
+
+def canopy_plan(environment: str, framing: Framing, sun: np.ndarray, rng: np.random.Generator) -> Canopy:
+    """Forest only: leaf masses hung along the frame's top edge, more up the sun's line over the set (their
+    shadows dapple the ground in view), and trunks at the frame's sides beyond the set. Other places: none."""
+    if environment != "forest":
+        return Canopy((), ())
+    cam = framing.camera
+    pos = np.asarray(cam.position)
+    w, h = 1600, 900
+    leaves: list[tuple[tuple[float, float, float], tuple[float, float, float]]] = []
+    for k in range(6):  # across the top edge, near to far
+        u = (k + float(rng.uniform(-0.3, 0.3))) / 5 * 1.2 - 0.1
+        d = float(rng.uniform(7.0, 16.0))
+        edge = pos + cam.rays(np.array([u * w]), np.array([0.0]), w, h)[0] * d
+        r = d * cam.tan_half_h(framing.aspect) * float(rng.uniform(0.35, 0.55))
+        leaves.append(((float(edge[0]), float(edge[1]), float(edge[2] + 0.1 * r)), (r * 1.4, r * 1.2, r * 0.6)))
+    s = sun / np.linalg.norm(sun)
+    lift = max(float(s[2]), 0.2)  # a low sun's shadows stretch far: keep the casters near
+    for _ in range(5):  # up the sun's line from ground points in view, high over the set
+        gx, gy = framing.ground_point(float(rng.uniform(0.1, 0.9)), float(rng.uniform(0.5, 1.1)) * framing.back_depth)
+        z = float(rng.uniform(10.0, 14.0))
+        c = np.array([gx, gy, 0.0]) + s / lift * z
+        r = float(rng.uniform(2.5, 4.0))
+        leaves.append(((float(c[0]), float(c[1]), max(float(c[2]), z)), (r * 1.3, r * 1.3, r * 0.5)))
+    trunks = []
+    for k, u in enumerate((-0.02, 0.06, 0.94, 1.02)):
+        d = framing.back_depth * float(rng.uniform(1.1, 1.6)) + 2.0 * (k % 2)
+        x, y = framing.ground_point(u, d)
+        trunks.append(((x, y), float(rng.uniform(0.3, 0.5)), float(rng.uniform(14.0, 20.0))))
+    return Canopy(tuple(leaves), tuple(trunks))
+
+
 def _bpy() -> Any:
     """The bpy module. A worker spawned by a process that had imported bpy inherits its sys.path,
     which starts with Blender's scripts/modules: there a pure-Python `bpy` package (that needs
@@ -133,6 +172,8 @@ class Stage:
         self._dress(layout, {p.name: p for p in pieces})
         self._ground()
         self._backdrop(layout)
+        if look.environment == "forest":
+            self._canopy()
         if layout.room is not None:
             self._shell(layout.room)
         if layout.water is not None:
@@ -440,6 +481,39 @@ class Stage:
                                      w * 0.5, look.accents[int(rng.integers(0, len(look.accents)))])
                 x += w
                 k += 1
+
+    def _canopy(self) -> None:
+        """Leaf masses overhead and trunks at the sides (`canopy_plan`), in the look's foliage green."""
+        bpy = _bpy()
+        look = self.look
+        plan = canopy_plan(look.environment, self.framing, self.sun_direction(), self.rng)
+        green = np.asarray(look.hill_color if look.hill_color is not None else self._toward("#1f3a22", 0.6))
+        leaf = self._surface("motif_leaves", [float(c) * 0.8 for c in green], 0.85)
+        bark = self._surface("motif_bark", [c * 0.5 for c in self._toward("#4a3626", 0.4)], 0.9)
+        blob = bpy.data.meshes.new("leaf_mass")
+        rings, segs = 5, 9  # low-poly: the fog and the shade hide the facets
+        verts = [(0.0, 0.0, -1.0)] + [
+            (math.sin(math.pi * i / rings) * math.cos(2 * math.pi * j / segs),
+             math.sin(math.pi * i / rings) * math.sin(2 * math.pi * j / segs), -math.cos(math.pi * i / rings))
+            for i in range(1, rings) for j in range(segs)] + [(0.0, 0.0, 1.0)]
+        top = len(verts) - 1
+        faces: list[tuple[int, ...]] = [(0, 1 + (j + 1) % segs, 1 + j) for j in range(segs)]
+        for i in range(rings - 2):
+            for j in range(segs):
+                a, b = 1 + i * segs + j, 1 + i * segs + (j + 1) % segs
+                faces.append((a, b, b + segs, a + segs))
+        last = 1 + (rings - 2) * segs
+        faces += [(last + j, last + (j + 1) % segs, top) for j in range(segs)]
+        blob.from_pydata(verts, [], faces)
+        blob.materials.append(leaf)
+        for i, (c, r) in enumerate(plan.leaves):
+            o = bpy.data.objects.new(f"canopy_{i}", blob)
+            o.location = c
+            o.scale = r
+            o.rotation_euler = (0.0, 0.0, float(self.rng.uniform(0.0, math.pi)))
+            self.set_coll.objects.link(o)
+        for i, ((x, y), rad, hgt) in enumerate(plan.trunks):
+            self._box(f"trunk_{i}", (x, y, hgt / 2), (2 * rad, 2 * rad, hgt), bark)
 
     def _toward(self, anchor_hex: str, amount: float) -> tuple[float, float, float]:
         """An anchor colour moved toward its nearest palette colour: the set's surfaces keep the pack's palette."""
