@@ -4,7 +4,7 @@ which the image, the clip and the music are each decoded from their own paraphra
 encoding, own seed) and the kit from the prompt itself. Also: analysis time per pack, and how well each
 analyser recovers the latent field it stands for (Pearson r over the matched packs).
 
-    .venv/bin/python bench/coherence.py [--prompts 50] [--seed 7] [--store DIR] [--decoders image,video,mesh,music]
+    .venv/bin/python bench/coherence.py [--prompts 50 | --prompt TEXT ...] [--seed 7] [--store DIR] [--decoders ...]
     .venv/bin/python bench/coherence.py --calibrate      # prints coherence.SCALES from the calibration prompts
 
 Every figure is printed with the command that made it.
@@ -68,7 +68,7 @@ def _summary(xs: Sequence[float]) -> str:
 
 def run(args: argparse.Namespace, store: Any, encoder: Any, cmd: str) -> None:
     decoders = [d.strip() for d in args.decoders.split(",") if d.strip()]
-    items = BENCH[: args.prompts]
+    items: Sequence[tuple[str, ...]] = tuple((q,) for q in args.prompt) if args.prompt else BENCH[: args.prompts]
     present = [m for m, d in MODALITY_DECODER.items() if d in decoders]
     opts = {k: v for k, v in coherence.CHEAP_OPTIONS.items() if k in decoders}  # the CI test's settings too
     analyses: list[dict[str, Any]] = []
@@ -242,6 +242,9 @@ def _weak_spots(items: Sequence[tuple[str, ...]], analyses: Sequence[dict[str, A
 def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--prompts", type=int, default=50, help=f"how many bench prompts (1..{len(BENCH)})")
+    p.add_argument("--prompt", action="append", default=[],
+                   help="a prompt of your own instead of the bench's (repeatable; no separate-tools baseline); "
+                        "tests/test_coherence.py's six with --seed 11 give the CI swap test's figures")
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--store", type=Path, help="pack store to use and keep (default: a temporary one)")
     p.add_argument("--decoders", default="image,video,mesh,music")
@@ -250,6 +253,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = p.parse_args(argv)
     if not 1 <= args.prompts <= len(BENCH):
         p.error(f"--prompts must be 1..{len(BENCH)}")
+    if args.prompt:  # own prompts have no paraphrases
+        args.no_separate = True
     cmd = "python bench/coherence.py " + " ".join(sys.argv[1:] if argv is None else argv)
     _signing_keys()
     from engine_server.encoder import get_encoder
