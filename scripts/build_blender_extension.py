@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 
 import vendor_client  # noqa: E402 - a sibling script
+from plugin_build import locked_versions  # noqa: E402 - a sibling script
 
 SOURCE = ROOT / "plugins" / "blender" / "motif_blender"
 VENDOR = ROOT / "plugins" / "blender" / "vendor"
@@ -49,16 +50,6 @@ MARKER = re.compile(r"^# @wheels@.*$", re.MULTILINE)
 
 def log(msg: str) -> None:
     print(f"build_blender_extension: {msg}", flush=True)
-
-
-def locked_versions() -> dict[str, str]:
-    """Pins from requirements.lock, so the bundled client matches the one the tests ran with."""
-    pins: dict[str, str] = {}
-    for line in (ROOT / "requirements.lock").read_text().split():
-        name, sep, version = line.partition("==")
-        if sep:
-            pins[name.lower().replace("-", "_")] = version
-    return pins
 
 
 def manifest() -> dict:

@@ -20,7 +20,6 @@ import argparse
 import re
 import shutil
 import sys
-import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,6 +27,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 import build_unreal_plugin  # noqa: E402 - a sibling script: its wheel fetching and unpacking
 import vendor_client  # noqa: E402 - a sibling script
+from plugin_build import zip_folder  # noqa: E402 - a sibling script
 
 SOURCE = ROOT / "plugins" / "resolve"
 VENDOR = SOURCE / "vendor"
@@ -82,15 +82,8 @@ def fetch(platform: str, python: str) -> list[Path]:
 
 
 def zip_plugin(fusion: Path, out_dir: Path) -> Path:
-    out_dir.mkdir(parents=True, exist_ok=True)
-    target = out_dir / f"Motif-{version()}-Resolve.zip"
-    tmp = target.with_suffix(".zip.tmp")
-    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
-        for p in sorted(fusion.rglob("*")):
-            if p.is_file() and "__pycache__" not in p.parts:
-                zf.write(p, p.relative_to(fusion.parent).as_posix())
-    tmp.replace(target)
-    return target
+    """dist/Motif-<version>-Resolve.zip with the Fusion/ folder at its top."""
+    return zip_folder(fusion, out_dir / f"Motif-{version()}-Resolve.zip")
 
 
 def build(platforms: list[str], pythons: list[str], out_dir: Path, stage_dir: Path = STAGE) -> Path:

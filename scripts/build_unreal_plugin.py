@@ -29,6 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 
 import vendor_client  # noqa: E402 - a sibling script
+from plugin_build import locked_versions, zip_folder  # noqa: E402 - a sibling script
 
 SOURCE = ROOT / "plugins" / "unreal" / "Motif"
 VENDOR = ROOT / "plugins" / "unreal" / "vendor"
@@ -48,16 +49,6 @@ PACKAGES = ("grpcio", "protobuf", "typing_extensions")  # typing_extensions: grp
 
 def log(msg: str) -> None:
     print(f"build_unreal_plugin: {msg}", flush=True)
-
-
-def locked_versions() -> dict[str, str]:
-    """Pins from requirements.lock, so the bundled client matches the one the tests ran with."""
-    pins: dict[str, str] = {}
-    for line in (ROOT / "requirements.lock").read_text().split():
-        name, sep, version = line.partition("==")
-        if sep:
-            pins[name.lower().replace("-", "_")] = version
-    return pins
 
 
 def descriptor() -> dict:
@@ -128,15 +119,7 @@ def stage(platforms: list[str], out: Path = STAGE) -> Path:
 
 def zip_plugin(plugin: Path, out_dir: Path) -> Path:
     """dist/Motif-<version>-UE5.zip with the Motif/ folder at its top (unzip into <Project>/Plugins/)."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    target = out_dir / f"Motif-{version()}-UE5.zip"
-    tmp = target.with_suffix(".zip.tmp")
-    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
-        for p in sorted(plugin.rglob("*")):
-            if p.is_file() and "__pycache__" not in p.parts:
-                zf.write(p, p.relative_to(plugin.parent).as_posix())
-    tmp.replace(target)
-    return target
+    return zip_folder(plugin, out_dir / f"Motif-{version()}-UE5.zip")
 
 
 def check_descriptor() -> None:
