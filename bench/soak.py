@@ -11,7 +11,6 @@ growth under 10 %). The engine runs as its own process, as hosts use it.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import os
 import socket
 import statistics
@@ -26,6 +25,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from engine_server.store import sha256_file  # noqa: E402
 from motif_client import EngineError, MotifClient  # noqa: E402
 
 OPTIONS = {"mesh": {"texture_size": 512, "assets": 5}, "music": {"bars": 2}}
@@ -51,14 +51,6 @@ def children(pid: int) -> list[int]:
     return [int(c) for task in Path(f"/proc/{pid}/task").iterdir() for c in (task / "children").read_text().split()]
 
 
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while block := fh.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def client_loop(address: str, index: int, packs: int, out: Path, results: list[dict[str, Any]],
                 lock: threading.Lock, after_pack: Any) -> None:
     with MotifClient(address, client_name=f"soak{index}", timeout_s=60) as client:
@@ -70,7 +62,7 @@ def client_loop(address: str, index: int, packs: int, out: Path, results: list[d
                 done = list(client.generate(prompt, seed=1000 * index + n, decoders=["mesh", "music"],
                                             options=OPTIONS))[-1]
                 pack_dir, manifest = client.download_pack(done.manifest["pack_id"], out / f"c{index}")
-                bad = [a["path"] for a in manifest["assets"] if sha256(pack_dir / a["path"]) != a["sha256"]]
+                bad = [a["path"] for a in manifest["assets"] if sha256_file(pack_dir / a["path"]) != a["sha256"]]
                 if bad:
                     row["error"] = f"sha256 mismatch: {bad}"
                 row["assets"] = len(manifest["assets"])

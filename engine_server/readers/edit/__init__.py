@@ -21,6 +21,7 @@ from engine_server.readers.edit.curve import SOURCES, fold_curve, latent_curve
 from engine_server.readers.edit.otio_in import ADAPTERS, read_timeline
 from engine_server.readers.edit.timeline import RATES, Edit
 from engine_server.readers.edit.video import read_video
+from engine_server.store import sha256_file
 
 MAX_EDIT_BYTES = 4 << 30  # a file read on the engine's machine
 MAX_EDIT_TEXT_BYTES = 32 << 20  # an OTIO / EDL / FCPXML
@@ -159,18 +160,10 @@ def read_edit(raw: Any) -> EditReading:
             raise InvalidArgument(f"The video {file_name!r} is {size / 1e9:.1f} GB; the limit is "
                                   f"{MAX_EDIT_BYTES >> 30} GB: score a proxy, or the timeline (OTIO, EDL, FCPXML).")
         source: bytes | Path = data if data is not None else path  # type: ignore[assignment]
-        sha = hashlib.sha256(data).hexdigest() if data is not None else _sha256_file(source)  # type: ignore[arg-type]
+        sha = hashlib.sha256(data).hexdigest() if data is not None else sha256_file(source)  # type: ignore[arg-type]
         edit = read_video(source, file_name, sha)
     else:
         raise InvalidArgument(
             f"Cannot tell what kind of edit {file_name!r} is from its name: give a video ({', '.join(VIDEO_SUFFIXES)}),"
             f" an OpenTimelineIO file (.otio), a CMX 3600 EDL (.edl) or an FCPXML (.fcpxml).")
     return EditReading(edit, hits)
-
-
-def _sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
