@@ -17,7 +17,7 @@ import math
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -156,44 +156,52 @@ def _label(img: Image.Image, text: str) -> None:
     d.text((4, img.height - 14), text, fill=(235, 235, 235))
 
 
+def decoded(args: argparse.Namespace, decoder: Any, quality: str,
+            options: dict[str, Any]) -> Iterator[tuple[str, Latent, Path, list[Any]]]:
+    """Each `--prompt` then `--style` decoded by `decoder` into a temporary folder (gone after the
+    caller's turn): (title, latent, folder, assets), with the time it took printed."""
+    jobs: list[tuple[str | None, str | None]] = [(p, None) for p in args.prompt] + [(None, s) for s in args.style]
+    for prompt, style in jobs:
+        title, latent = latent_for(prompt, style, args.seed)
+        with tempfile.TemporaryDirectory() as tmp:
+            out = Path(tmp)
+            t0 = time.perf_counter()
+            assets = decoder.decode(DecodeRequest(latent, args.seed, quality=quality, options=options),
+                                    DecodeContext(out, lambda f, m: None, lambda: False))
+            print(f"{title}: {decoder.name} decoded in {time.perf_counter() - t0:.1f} s", flush=True)
+            yield title, latent, out, assets
+
+
 def kit_rows(args: argparse.Namespace) -> list[list[Image.Image]]:
     import bpy
 
     from engine_server.decoders.mesh import MeshDecoder
 
-    jobs: list[tuple[str | None, str | None]] = [(p, None) for p in args.prompt] + [(None, s) for s in args.style]
     rows = []
-    for prompt, style in jobs:
-        title, latent = latent_for(prompt, style, args.seed)
-        with tempfile.TemporaryDirectory() as tmp:
-            out = Path(tmp)
-            ctx = DecodeContext(out, lambda f, m: None, lambda: False)
-            t0 = time.perf_counter()
-            assets = MeshDecoder().decode(DecodeRequest(latent, args.seed, options={
-                "texture_size": args.texture_size, "assets": args.assets}), ctx)
-            print(f"{title}: decoded {len(assets)} files in {time.perf_counter() - t0:.1f} s", flush=True)
-            tiles = []
-            head = Image.new("RGB", (args.size, args.size), (24, 24, 28))
-            d = ImageDraw.Draw(head)
-            y = 8
-            lines = [*_wrap(f"{title}  seed {args.seed}", 30), f"style {latent.geometry_style}",
-                     f"{latent.time_of_day}, {latent.weather}", f"wear {latent.wear:.2f} density {latent.density:.2f}"]
-            for line in lines:
-                d.text((8, y), line, fill=(230, 230, 230))
-                y += 14
-            for i, s in enumerate(latent.palette):
-                d.rectangle((8 + i * 28, y + 8, 32 + i * 28, y + 32), fill=s.color)
-            tiles.append(head)
-            for a in assets:
-                if a.role != "mesh":
-                    continue
-                png = out / (Path(a.path).stem + ".png")
-                render_glb(bpy, out / a.path, latent, png, args.size, args.samples)
-                img = Image.open(png).convert("RGB")
-                _label(img, f"{a.meta['name']}  {a.meta['triangles'][0]} tris  "
-                            f"{a.meta['footprint_m'][0]:.1f}x{a.meta['footprint_m'][1]:.1f}x{a.meta['height_m']:.1f} m")
-                tiles.append(img)
-            rows.append(tiles)
+    options = {"texture_size": args.texture_size, "assets": args.assets}
+    for title, latent, out, assets in decoded(args, MeshDecoder(), "draft", options):
+        tiles = []
+        head = Image.new("RGB", (args.size, args.size), (24, 24, 28))
+        d = ImageDraw.Draw(head)
+        y = 8
+        lines = [*_wrap(f"{title}  seed {args.seed}", 30), f"style {latent.geometry_style}",
+                 f"{latent.time_of_day}, {latent.weather}", f"wear {latent.wear:.2f} density {latent.density:.2f}"]
+        for line in lines:
+            d.text((8, y), line, fill=(230, 230, 230))
+            y += 14
+        for i, s in enumerate(latent.palette):
+            d.rectangle((8 + i * 28, y + 8, 32 + i * 28, y + 32), fill=s.color)
+        tiles.append(head)
+        for a in assets:
+            if a.role != "mesh":
+                continue
+            png = out / (Path(a.path).stem + ".png")
+            render_glb(bpy, out / a.path, latent, png, args.size, args.samples)
+            img = Image.open(png).convert("RGB")
+            _label(img, f"{a.meta['name']}  {a.meta['triangles'][0]} tris  "
+                        f"{a.meta['footprint_m'][0]:.1f}x{a.meta['footprint_m'][1]:.1f}x{a.meta['height_m']:.1f} m")
+            tiles.append(img)
+        rows.append(tiles)
     return rows
 
 
@@ -213,18 +221,10 @@ def image_rows(args: argparse.Namespace) -> list[list[Image.Image]]:
     prompt picked (subjects, hero first, and the environment) so an art director can judge fidelity."""
     from engine_server.decoders.image import ImageDecoder
 
-    jobs: list[tuple[str | None, str | None]] = [(p, None) for p in args.prompt] + [(None, s) for s in args.style]
     tiles = []
-    for prompt, style in jobs:
-        title, latent = latent_for(prompt, style, args.seed)
-        with tempfile.TemporaryDirectory() as tmp:
-            out = Path(tmp)
-            ctx = DecodeContext(out, lambda f, m: None, lambda: False)
-            t0 = time.perf_counter()
-            assets = ImageDecoder().decode(DecodeRequest(latent, args.seed, quality="draft", options={
-                "width": args.image_width, "height": args.image_width * 9 // 16}), ctx)
-            print(f"{title}: image in {time.perf_counter() - t0:.1f} s", flush=True)
-            img = Image.open(out / assets[0].path).convert("RGB")
+    options = {"width": args.image_width, "height": args.image_width * 9 // 16}
+    for title, latent, out, assets in decoded(args, ImageDecoder(), "draft", options):
+        img = Image.open(out / assets[0].path).convert("RGB")
         subjects = ", ".join(n for n, _ in latent.subjects) or "(style kit)"
         _label(img, f"{title[:44]} | {subjects} | {latent.environment}")
         tiles.append(img)
