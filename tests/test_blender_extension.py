@@ -732,15 +732,19 @@ def scenario_generate(a: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _connected(a: dict[str, Any]) -> tuple[Any, Any, Any, Any]:
+    """The extension installed, the engine's Describe answered: (bpy, runtime, prefs, the panel state)."""
+    bpy, runtime, prefs = _install(a["zip"], a["address"])
+    bpy.ops.motif.test_connection()
+    _drain(runtime, 60)
+    return bpy, runtime, prefs, bpy.context.scene.motif
+
+
 def scenario_subjects(a: dict[str, Any]) -> dict[str, Any]:
     """Encode, type the subjects (and an environment) in the latent panel, Generate the mesh; then an
     unknown name."""
-    bpy, runtime, _prefs = _install(a["zip"], a["address"])
+    bpy, runtime, _prefs, state = _connected(a)
     props = sys.modules[f"{MODULE}.props"]
-    scene = bpy.context.scene
-    state = scene.motif
-    bpy.ops.motif.test_connection()
-    _drain(runtime, 60)
     state.prompt, state.seed = a["prompt"], a["seed"]
     for d in state.decoders:
         d.enabled = d.name == "mesh"
@@ -1195,12 +1199,9 @@ def scenario_import_and_feed(a: dict[str, Any]) -> dict[str, Any]:
 
 def scenario_sketch(a: dict[str, Any]) -> dict[str, Any]:
     """The panel's sketch, sent as Describe says, reaches the engine's image decoder."""
-    bpy, runtime, prefs = _install(a["zip"], a["address"])
+    bpy, runtime, prefs, state = _connected(a)
     scene = bpy.context.scene
-    state = scene.motif
     ops = sys.modules[f"{MODULE}.operators"]
-    bpy.ops.motif.test_connection()
-    _drain(runtime, 60)
     out: dict[str, Any] = {"offered": [d.name for d in state.decoders]}
     w, h = 64, 48
     img = bpy.data.images.new("sketch", w, h)
@@ -1230,12 +1231,9 @@ def scenario_sketch(a: dict[str, Any]) -> dict[str, Any]:
 
 def scenario_hum(a: dict[str, Any]) -> dict[str, Any]:
     """The panel's hum: nothing, a file path, then a sound datablock; a music pack is made from it."""
-    bpy, runtime, prefs = _install(a["zip"], a["address"])
+    bpy, runtime, prefs, state = _connected(a)
     scene = bpy.context.scene
-    state = scene.motif
     ops = sys.modules[f"{MODULE}.operators"]
-    bpy.ops.motif.test_connection()
-    _drain(runtime, 60)
     for d in state.decoders:
         d.enabled = d.name == "music"
     out: dict[str, Any] = {"none": ops.hum_input(state)}
