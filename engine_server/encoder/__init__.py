@@ -59,9 +59,10 @@ class Encoder:
         text = check_prompt(prompt)
         check_seed(seed)
         embedding = self._embedder.embed([text])[0]
-        latent = self._mapper.to_latent(embedding, seed)
+        out = self._mapper.run(embedding)
+        latent = self._mapper.to_latent(embedding, seed, out)
         found = self.subjects(text)
-        weather = weather_fields(latent, self._mapper.weather_probs(embedding), found.environment, text)
+        weather = weather_fields(latent, self._mapper.choice_probs(out, "weather"), found.environment, text)
         return latent.with_fields({"subjects": found.subjects, "environment": found.environment, **weather})
 
     def subjects(self, prompt: str) -> Match:

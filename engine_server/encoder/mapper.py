@@ -132,14 +132,14 @@ class LatentMapper:
             key_jitter=float(outs[k + 2][0]),
         )
 
-    def weather_probs(self, embedding: np.ndarray) -> dict[str, float]:
-        """The map's probability of each weather for an embedding (the encoder settles guesses with it)."""
-        probs = self.run(embedding).probs["weather"]
-        return {c: float(p) for c, p in zip(self._choices["weather"], probs, strict=True)}
+    def choice_probs(self, out: MapOutput, field: str) -> dict[str, float]:
+        """The map's probability of each choice of a choice field, by name (the encoder settles guesses with it)."""
+        return {c: float(p) for c, p in zip(self._choices[field], out.probs[field], strict=True)}
 
     # -- latent --------------------------------------------------------------------------------------
-    def to_latent(self, embedding: np.ndarray, seed: int) -> L.Latent:
-        out = self.run(embedding)
+    def to_latent(self, embedding: np.ndarray, seed: int, out: MapOutput | None = None) -> L.Latent:
+        """The latent for an embedding; `out` is the map's output for it when the caller has run it already."""
+        out = out if out is not None else self.run(embedding)
         s = {k: round(v, 4) for k, v in out.scalars.items()}
         s["tempo_bpm"] = float(round(s["tempo_bpm"]))
         choice = {name: self._choices[name][int(np.argmax(p))] for name, p in out.probs.items()}
