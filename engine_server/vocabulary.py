@@ -11,8 +11,6 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-CATEGORIES = ("architecture", "vehicle", "nature", "prop", "scifi", "structure")
-
 
 @dataclass(frozen=True)
 class Subject:

@@ -42,9 +42,6 @@ PARAM_BASE_COLOR_FACTOR = "BaseColorFactor"  # vector, multiplies BaseColor
 PARAM_EMISSIVE_COLOR = "EmissiveColor"  # vector, multiplies Emissive (glTF emissiveFactor x strength)
 PARAM_METALLIC = "MetallicFactor"  # scalar, multiplies ORM.B
 PARAM_ROUGHNESS = "RoughnessFactor"  # scalar, multiplies ORM.G
-TEXTURE_PARAMS = (PARAM_BASE_COLOR, PARAM_ORM, PARAM_NORMAL, PARAM_EMISSIVE)
-VECTOR_PARAMS = (PARAM_BASE_COLOR_FACTOR, PARAM_EMISSIVE_COLOR)
-SCALAR_PARAMS = (PARAM_METALLIC, PARAM_ROUGHNESS)
 
 # Texture role -> (sRGB, compression): colour data is sRGB; ORM is linear data packed in channels
 # (mask compression keeps the channels apart); normal maps use normal-map compression.

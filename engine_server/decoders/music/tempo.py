@@ -52,10 +52,6 @@ class TempoMap:
     def is_constant(self) -> bool:
         return len(self.steps) == 1
 
-    def bpm_at(self, beat: float) -> float:
-        i = max(bisect.bisect_right(self._beats, beat) - 1, 0)
-        return self.steps[i][1]
-
     def seconds(self, beat: float) -> float:
         """Seconds from the start at `beat`."""
         i = max(bisect.bisect_right(self._beats, beat) - 1, 0)

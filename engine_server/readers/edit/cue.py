@@ -21,7 +21,6 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import dataclass
-from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -221,7 +220,3 @@ def _hits(edit: Edit, curve: list[dict[str, Any]], strengths: list[float], major
         hits.append({"kind": kind, **base, "cut": cut})
         last_t = t
     return hits, skipped
-
-
-def frames_to_seconds(frame: int, rate: Fraction) -> float:
-    return float(Fraction(frame) / rate)

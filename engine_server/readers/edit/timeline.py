@@ -7,7 +7,7 @@ is exact too: `frame / rate` seconds. Every reader (video file, OTIO, EDL, FCPXM
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
@@ -100,9 +100,6 @@ class Edit:
 
         rt = otio.opentime.RationalTime(self.start_frame + frame, float(self.rate))
         return str(otio.opentime.to_timecode(rt, float(self.rate), self.drop_frame))
-
-    def with_shots(self, shots: tuple[Shot, ...]) -> Edit:
-        return replace(self, shots=shots)
 
 
 def check(edit: Edit) -> Edit:

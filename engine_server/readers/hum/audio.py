@@ -22,7 +22,6 @@ MIN_HUM_S = 1.0
 MIN_RATE, MAX_RATE = 8000, 192000
 MAX_CHANNELS = 8
 SILENCE_DB = -50.0  # the loudest 5 % of 23 ms frames under this is silence
-SOUNDFILE_SUFFIXES = (".wav", ".wave", ".flac", ".ogg", ".oga", ".aif", ".aiff")
 
 
 def _check_layout(name: str, rate: float, channels: int, seconds: float) -> None:

@@ -116,19 +116,6 @@ def frame_times(n_frames: int) -> np.ndarray:
     return np.asarray(original - window_offset * np.floor(idx / ANNOT_N_FRAMES))
 
 
-def _inferred_onsets(onsets: np.ndarray, frames: np.ndarray, n_diff: int = 2) -> np.ndarray:
-    diffs = []
-    for n in range(1, n_diff + 1):
-        appended = np.concatenate([np.zeros((n, frames.shape[1])), frames])
-        diffs.append(appended[n:, :] - appended[:-n, :])
-    diff = np.min(diffs, axis=0)
-    diff[diff < 0] = 0
-    diff[:n_diff, :] = 0
-    if diff.max() > 0:
-        diff = onsets.max() * diff / diff.max()
-    return np.asarray(np.max([onsets, diff], axis=0))
-
-
 def note_events(frames: np.ndarray, onsets: np.ndarray) -> list[tuple[int, int, int, float]]:
     """basic-pitch's `output_to_notes_polyphonic` (no melodia trick): (start, end, bin, amplitude) in frames."""
     frames = frames.copy()
