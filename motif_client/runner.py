@@ -15,6 +15,9 @@ engine for longer than a slice or one short unary call. Both workers drive the s
 
 The pack feed (`watch_feed`) is a second, independent stream: every pack the engine commits, from
 any host, posted as `feed` events until `stop_feed()`.
+
+A host without a usable UI timer (Resolve's UIManager) ticks from a `Waker` instead: `JobRunner(wake=…)`
+tells it of every event posted, and it asks the host's UI thread for a tick through the host's own queue.
 """
 
 from __future__ import annotations
@@ -233,6 +236,68 @@ def _exhaust(steps: Steps) -> None:
             time.sleep(0.05)
 
 
+class Waker:
+    """Ticks a host's UI thread without a UI timer: a daemon thread calls `post()` (the host's way to
+    queue a call onto its UI thread) when `wake()` says an event was posted, or when the delay the last
+    tick asked for has passed. One post at a time: the next waits until the host's handler reports
+    `ticked(delay)`, so a busy UI thread never finds a pile of ticks queued."""
+
+    def __init__(self, post: Callable[[], None]) -> None:
+        self._post = post
+        self._cond = threading.Condition()
+        self._woken = self._pending = self._closed = False
+        self._due: float | None = 0.0  # monotonic time of the next tick; None: only on a wake
+        self._thread = threading.Thread(target=self._run, name=f"{THREAD_PREFIX}waker", daemon=True)
+
+    def start(self) -> None:
+        """Run the thread; the first tick is posted straight away."""
+        self._thread.start()
+
+    def wake(self) -> None:
+        """Any thread: something happened (the runner posted an event); tick as soon as none is pending."""
+        with self._cond:
+            self._woken = True
+            self._cond.notify()
+
+    def ticked(self, delay: float | None) -> None:
+        """The host's handler, after its tick: the post is taken; tick again after `delay` seconds (what
+        `TaskSession.tick()` returned: 0.0 straight away, None only on a wake)."""
+        with self._cond:
+            self._pending = False
+            self._due = None if delay is None else time.monotonic() + max(delay, 0.0)
+            self._cond.notify()
+
+    def close(self, timeout_s: float = 1.0) -> None:
+        """Stop posting (a post already made may still arrive); waits for the thread to end."""
+        with self._cond:
+            self._closed = True
+            self._cond.notify()
+        if self._thread.is_alive() and self._thread is not threading.current_thread():
+            self._thread.join(timeout_s)
+
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive()
+
+    def _wait_s(self) -> float | None:
+        """Seconds until the next post is due (0.0: now); None: until a wake or a tick."""
+        if self._pending:
+            return None
+        if self._woken:
+            return 0.0
+        return None if self._due is None else max(self._due - time.monotonic(), 0.0)
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._closed and (wait := self._wait_s()) != 0.0:
+                    self._cond.wait(wait)
+                if self._closed:
+                    return
+                self._pending, self._woken = True, False
+            self._post()
+
+
 # ------------------------------------------------------------------ the runner
 
 
@@ -257,6 +322,7 @@ class JobRunner:
         worker: Worker | None = None,
         client_name: str = "",
         tick_budget_s: float = 0.02,
+        wake: Callable[[], None] | None = None,
     ) -> None:
         self._factory = client_factory
         self.address = address
@@ -266,6 +332,8 @@ class JobRunner:
         self.worker: Worker = worker or ThreadWorker()
         self.client_name = client_name
         self.tick_budget_s = tick_budget_s
+        # Called (on whichever thread posts) after each event is queued, e.g. `Waker.wake`.
+        self.wake = wake
         self._events: queue.Queue[UIEvent] = queue.Queue()
         self._lock = threading.Lock()
         self._task_id = FEED_TASK
@@ -506,6 +574,8 @@ class JobRunner:
 
     def _post(self, ev: UIEvent) -> None:
         self._events.put(ev)
+        if self.wake is not None:
+            self.wake()
 
     def _client(self) -> EngineClient:
         return self._factory(self.address, self.token, self.timeout_s)

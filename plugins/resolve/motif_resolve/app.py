@@ -1,7 +1,11 @@
 """The Motif window (Fusion UIManager, as Resolve scripts make windows) and the connection to Resolve.
 
-Buttons call the controller on Resolve's UI thread; a UIManager timer ticks the kit's task session,
-which applies the engine's results there too, so Resolve never waits on the engine.
+Buttons call the controller on Resolve's UI thread, and the kit's task session is ticked there too, so
+Resolve never waits on the engine. No UIManager timer ticks it: `ui.Timer` is in neither fusionscript.pyi
+nor the host API checker's list of UIManager names, while `ui.QueueEvent(element, event, info)` is
+documented ("calls the element's event handler for 'event'", delivered by the dispatcher's RunLoop on the
+UI thread). So the kit's `Waker` thread queues a Clicked event on a hidden Tick button whenever the
+engine's worker posts an event or the delay the last tick asked for passes; that handler ticks.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from typing import Any
 
 from . import faults
 
-TICK_MS = 100
+RETRY_S = 0.1  # after a tick that raised: the next one this much later, so the window keeps updating
 
 
 def connect(env: Mapping[str, Any]) -> tuple[Any, Any, Any]:
@@ -49,6 +53,7 @@ class Window:
 
     def __init__(self, resolve: Any, fusion: Any, bmd: Any) -> None:
         from .controller import Controller
+        from .kit import runner
 
         self.ui = fusion.UIManager
         self.disp = bmd.UIDispatcher(self.ui)
@@ -71,25 +76,29 @@ class Window:
                 ui.Label({"ID": "Progress", "Text": "", "Weight": 0}),
                 ui.Label({"ID": "Message", "Text": "", "WordWrap": True, "Weight": 0}),
                 ui.Button({"ID": "Cancel", "Text": "Cancel", "Weight": 0}),
+                ui.Button({"ID": "Tick", "Hidden": True, "Weight": 0}),  # only ever clicked by QueueEvent
             ]))
         self.items = self.win.GetItems()
-        self.timer = ui.Timer({"ID": "Tick", "Interval": TICK_MS})
+        self.waker = runner.Waker(lambda: ui.QueueEvent(self.items["Tick"], "Clicked", {}))
+        self.ctl.runner.wake = self.waker.wake
         on = self.win.On
         on.MotifWin.Close = self._close
         on.Score.Clicked = lambda ev: self.ctl.score_timeline(self.items["Prompt"].Text, self.items["Seed"].Text)
         on.Import.Clicked = lambda ev: self.ctl.import_pack(self.items["PackId"].Text)
         on.Cancel.Clicked = lambda ev: self.ctl.cancel()
         on.Feed.CurrentIndexChanged = lambda ev: self._pick()
-        self.disp.On.Timeout = self._tick
+        on.Tick.Clicked = self._tick
         self._shown_feed: list[tuple[str, str, str]] = []
 
     def run(self) -> None:
         self.ctl.check_engine()
         self.ctl.watch_feed()
         self.win.Show()
-        self.timer.Start()
-        self.disp.RunLoop()
-        self.timer.Stop()
+        self.waker.start()
+        try:
+            self.disp.RunLoop()
+        finally:
+            self.waker.close()
         self.win.Hide()
 
     def _close(self, ev: Any) -> None:
@@ -97,7 +106,12 @@ class Window:
         self.disp.ExitLoop()
 
     def _tick(self, ev: Any) -> None:
-        self.ctl.tick()
+        """The Tick button's queued Clicked, on the UI thread; then tell the waker when the next is due."""
+        delay: float | None = RETRY_S
+        try:
+            delay = self.ctl.tick()
+        finally:
+            self.waker.ticked(delay)
 
     def _pick(self) -> None:
         """A feed row chosen: its pack id goes in the Import box."""

@@ -1,7 +1,7 @@
 """What the Motif window does, without the window: the kit's `Host` for Resolve and the two actions.
 
 Engine calls run on the kit's worker thread (`JobRunner`); every Resolve call happens in `tick()` and
-the actions, which the window calls on Resolve's UI thread (its UIManager timer and buttons). The
+the actions, which the window calls on Resolve's UI thread (its queued Tick event and buttons). The
 timeline is read when the button is pressed (on the UI thread) and sent as OTIO; the pack that comes
 back is placed by `ScoreJob` a slice per tick.
 """
