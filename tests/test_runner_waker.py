@@ -12,7 +12,7 @@ import pytest
 
 from motif_client import runner
 
-SLACK_S = 0.5  # how late a post may come on a loaded 2-core machine
+SLACK_S = 1.0  # how late a post may come on a loaded 2-core machine (CI runs the suite beside other work)
 
 
 class Posts:
