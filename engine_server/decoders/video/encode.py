@@ -1,8 +1,8 @@
 """PyAV muxing: H.264 MP4 for everyone, optionally ProRes or DNxHR in a MOV for an edit.
 
-x264 runs with one thread, so the same frames always give the same bytes (frame threading makes
-rate control depend on timing). The MP4 puts its index first (+faststart) so it plays while
-downloading; yuv420p keeps every player happy.
+x264 runs with one thread and without macroblock-tree rate control, so the same frames always give
+the same bytes (frame threading makes rate control depend on timing; mbtree on the heap's contents).
+The MP4 puts its index first (+faststart) so it plays while downloading; yuv420p keeps every player happy.
 """
 
 from __future__ import annotations
@@ -15,6 +15,10 @@ from typing import Any
 import numpy as np
 
 AUDIO_RATE = 48_000
+# x264's macroblock-tree rate control, with its assembly on, makes the bitstream depend on what the
+# process's heap held before: the same frames gave different bytes in two fresh processes once other
+# work (Cycles, the mesh decoder) had run. Without mbtree, output repeats across processes.
+X264_PARAMS = "mbtree=0"
 INTERMEDIATES = {
     # name: (codec, pix_fmt, options, extension, media type)
     "prores": ("prores_ks", "yuv422p10le", {"profile": "3", "vendor": "apl0"}, "mov", "video/quicktime"),
@@ -60,6 +64,7 @@ class Writer:
             self.stream.pix_fmt = "yuv420p"
             self.stream.codec_context.options = {
                 "crf": "18", "preset": "veryfast", "tune": "film", "threads": "1", "profile": "high",
+                "x264-params": X264_PARAMS,
             }
             audio_codec, audio_fmt = "aac", "fltp"
         else:
